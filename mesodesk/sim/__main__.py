@@ -1,0 +1,3 @@
+from mesodesk.sim.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,127 @@
+"""``mesodesk-sim``: run the MesoLive simulator as a standalone server."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import ipaddress
+import json
+import logging
+import os
+import secrets
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from mesodesk import __version__
+
+log = logging.getLogger("mesodesk.sim")
+
+
+def default_data_dir() -> Path:
+    from platformdirs import user_data_path
+
+    return user_data_path("mesodesk", appauthor=False) / "simulator"
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mesodesk-sim",
+        description="MesoLive simulator: a SignalR server with a simulated options market and paper broker.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=5057, help="TCP port, 0 for a random free port (default: 5057)")
+    parser.add_argument("--data-dir", type=Path, default=None, help="where the SQLite database lives")
+    parser.add_argument(
+        "--api-key-env",
+        metavar="NAME",
+        default=None,
+        help="read the API key clients must present from this environment variable (default: generate one)",
+    )
+    parser.add_argument("--seed", type=int, default=None, help="random seed of the market walk")
+    parser.add_argument("--speed", type=float, default=60.0, help="simulated seconds per real second (default: 60)")
+    parser.add_argument("--tick-interval", type=float, default=0.25, help="market tick interval in seconds")
+    parser.add_argument("--ready-json", action="store_true", help="print one JSON line with url and key when ready")
+    parser.add_argument("--exit-with-stdin", action="store_true", help="exit when standard input closes")
+    parser.add_argument("--version", action="version", version=f"mesodesk-sim {__version__}")
+    return parser
+
+
+def resolve_api_key(args: argparse.Namespace) -> tuple[str, bool]:
+    """The key and whether it was given explicitly."""
+    if args.api_key_env:
+        key = os.environ.get(args.api_key_env, "")
+        if not key:
+            raise SystemExit(f"mesodesk-sim: environment variable {args.api_key_env} is empty or not set")
+        return key, True
+    return secrets.token_urlsafe(24), False
+
+
+async def serve(args: argparse.Namespace, api_key: str) -> None:
+    from mesodesk.sim.server import SimulatorServer
+
+    data_dir = args.data_dir or default_data_dir()
+    server = SimulatorServer(
+        data_dir=data_dir,
+        api_key=api_key,
+        seed=args.seed,
+        speed=args.speed,
+        tick_interval=args.tick_interval,
+    )
+    await server.start(host=args.host, port=args.port)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):  # Windows
+            signal.signal(sig, lambda *_: loop.call_soon_threadsafe(stop.set))
+    if args.exit_with_stdin:
+        def watch_stdin() -> None:
+            sys.stdin.buffer.read()
+            loop.call_soon_threadsafe(stop.set)
+
+        threading.Thread(target=watch_stdin, name="stdin-watch", daemon=True).start()
+    if args.ready_json:
+        print(json.dumps({"url": server.url, "api_key": api_key, "data_dir": str(data_dir)}), flush=True)
+    else:
+        print(f"MesoLive simulator listening on {server.url}", flush=True)
+        print(f"API key: {api_key}", flush=True)
+        print(f"Data: {data_dir}", flush=True)
+    try:
+        await stop.wait()
+    finally:
+        await server.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    api_key, explicit = resolve_api_key(args)
+    if not is_loopback(args.host) and not explicit:
+        print(
+            f"mesodesk-sim: refusing to bind {args.host} (not loopback) without an explicit API key; "
+            "pass --api-key-env NAME",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        asyncio.run(serve(args, api_key))
+    except OSError as exc:
+        print(f"mesodesk-sim: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
