@@ -47,7 +47,8 @@ class EmbeddedSimulator:
         if self.seed is not None:
             args += ["--seed", str(self.seed)]
         env = {**os.environ, TOKEN_ENV: token}
-        self.process = subprocess.Popen(
+        # Spawning is a fork+exec (milliseconds); the slow part, start-up, is awaited below.
+        self.process = subprocess.Popen(  # noqa: ASYNC220
             simulator_command(args), stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env
         )
         loop = asyncio.get_running_loop()

@@ -1,1 +1,19 @@
+"""Generic SignalR server core (aiohttp, WebSockets, JSON hub protocol). Knows nothing of MesoLive."""
 
+from .connection import ClientResultError, ConnectionClosedError, ServerConnection
+from .hub import Hub, HubError
+from .protocol import ProtocolError, default_dumps
+from .server import SignalRServer, bearer_token, constant_time_token_check
+
+__all__ = [
+    "ClientResultError",
+    "ConnectionClosedError",
+    "Hub",
+    "HubError",
+    "ProtocolError",
+    "ServerConnection",
+    "SignalRServer",
+    "bearer_token",
+    "constant_time_token_check",
+    "default_dumps",
+]

@@ -1,0 +1,3 @@
+from mesodesk.app import main
+
+raise SystemExit(main())

@@ -1,0 +1,126 @@
+"""Wire conventions shared by every MesoLive contract model.
+
+* Python attributes are snake_case; the JSON wire names are PascalCase exactly as
+  MesoLive documents them (``to_pascal`` plus explicit aliases where it differs,
+  e.g. ``RealizedPnL``, ``IV``, ``DTE``).
+* Money, prices and quantities are :class:`~decimal.Decimal`; on the wire they are
+  JSON *numbers* written exactly (``dumps`` emits ``str(decimal)`` verbatim as a
+  number, never a string and never through ``float``).
+* Datetimes are timezone-aware UTC (naive input is taken as UTC) and go on the
+  wire as ISO-8601 with a ``Z`` suffix.
+
+[U] decision (requiredness): the model docs have "Required" and "Nullable"
+columns. Required + non-nullable fields have no default. Every *nullable* field
+defaults to ``None`` (so a sender may omit it, and ``dumps`` still writes an
+explicit ``null``). Non-required, non-nullable fields get a neutral default
+(``0``, ``All``...), noted where they appear.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+import orjson
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic.alias_generators import to_pascal
+
+__all__ = [
+    "IDEMPOTENCY_KEY_PATTERN",
+    "IdempotencyKey",
+    "PageLimit",
+    "UtcDatetime",
+    "WireModel",
+    "dumps",
+    "ensure_utc",
+    "is_valid_idempotency_key",
+    "loads",
+    "to_wire",
+]
+
+
+def ensure_utc(value: datetime) -> datetime:
+    """Return ``value`` as an aware UTC datetime (naive input is assumed to be UTC)."""
+    if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+#: An aware UTC datetime. Naive input is taken as UTC; serialized ISO-8601 with ``Z``.
+UtcDatetime = Annotated[datetime, AfterValidator(ensure_utc)]
+
+#: [U] decision: idempotency keys are case-sensitive, 1-128 chars of ``[A-Za-z0-9._:-]``
+#: (same rule as the MesoSim REST API). Documented key prefixes such as
+#: ``prep_entry_``/``send_order_`` are a convention only and are not enforced.
+IDEMPOTENCY_KEY_PATTERN = r"^[A-Za-z0-9._:-]{1,128}$"
+_IDEMPOTENCY_KEY_RE = re.compile(IDEMPOTENCY_KEY_PATTERN)
+IdempotencyKey = Annotated[
+    str, StringConstraints(min_length=1, max_length=128, pattern=IDEMPOTENCY_KEY_PATTERN)
+]
+
+#: [U] decision: page sizes are 1..1000; ``None`` means the server default
+#: (100 for List* methods, 500 for GetEventsSince).
+PageLimit = Annotated[int, Field(ge=1, le=1000)]
+
+
+class WireModel(BaseModel):
+    """Base class of every args/result/entity/event model on the MesoLive wire."""
+
+    model_config = ConfigDict(
+        alias_generator=to_pascal,
+        validate_by_name=True,
+        validate_by_alias=True,
+        extra="ignore",
+        frozen=False,
+        use_enum_values=False,
+    )
+
+
+def _normalize_decimal(d: Decimal) -> bytes:
+    if not d.is_finite():
+        raise TypeError(f"non-finite Decimal {d!r} cannot be sent as a JSON number")
+    text = format(d, "f")  # plain notation: Decimal('1E+2') -> '100', Decimal('1E-8') -> '0.00000001'
+    if d.is_zero() and text.startswith("-"):
+        text = text[1:]
+    return text.encode()
+
+
+def _default(obj: Any) -> Any:
+    if isinstance(obj, Decimal):
+        return orjson.Fragment(_normalize_decimal(obj))
+    if isinstance(obj, BaseModel):
+        return obj.model_dump(mode="python", by_alias=True)
+    if isinstance(obj, (set, frozenset, tuple)):
+        return list(obj)
+    raise TypeError(f"Type is not JSON serializable: {type(obj).__name__}")
+
+
+_OPTS = orjson.OPT_UTC_Z | orjson.OPT_NON_STR_KEYS | orjson.OPT_NAIVE_UTC
+
+
+def to_wire(model: BaseModel) -> dict[str, Any]:
+    """Python-mode dict keyed by wire (alias) names; ``None`` fields are kept."""
+    return model.model_dump(mode="python", by_alias=True)
+
+
+def dumps(obj: Any) -> bytes:
+    """Serialize a model (or any JSON-like structure containing models) to wire JSON bytes."""
+    if isinstance(obj, BaseModel):
+        obj = to_wire(obj)
+    return orjson.dumps(obj, default=_default, option=_OPTS)
+
+
+def loads(data: bytes | bytearray | memoryview | str) -> Any:
+    """Parse wire JSON with orjson.
+
+    Numbers become int/float; models re-validate a float into Decimal via its
+    shortest repr, which is exact for values of up to 15 significant digits (all
+    prices/quantities/money in practice).
+    """
+    return orjson.loads(data)
+
+
+def is_valid_idempotency_key(key: str) -> bool:
+    return bool(_IDEMPOTENCY_KEY_RE.match(key))

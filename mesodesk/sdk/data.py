@@ -1,0 +1,155 @@
+"""Data hub client (/hubs/data/v1): pricing snapshots and streams."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any, ClassVar, cast
+
+from mesodesk.contract import (
+    ComboContractsDataEntry,
+    ContractDataEntry,
+    GetComboContractsSnapshotArgs,
+    GetComboContractsSnapshotResult,
+    GetContractSnapshotArgs,
+    GetContractSnapshotResult,
+    GetLegSnapshotArgs,
+    GetLegSnapshotResult,
+    GetLegsSnapshotArgs,
+    GetLegsSnapshotResult,
+    GetPositionSnapshotArgs,
+    GetPositionSnapshotResult,
+    GetUnderlyingSnapshotArgs,
+    GetUnderlyingSnapshotResult,
+    LegDataEntry,
+    LegsDataEntry,
+    PositionDataEntry,
+    StreamComboContractsDataArgs,
+    StreamContractDataArgs,
+    StreamLegDataArgs,
+    StreamLegsDataArgs,
+    StreamPositionDataArgs,
+    StreamUnderlyingDataArgs,
+    UnderlyingDataEntry,
+)
+from mesodesk.sdk._hub import HubClient, build_args
+
+
+class MesoLiveDataHubClient(HubClient):
+    """Data hub client (/hubs/data/v1): pricing snapshots and streams.
+
+    Every method takes its args model, or keyword arguments that build it, and
+    raises :class:`~mesodesk.sdk.errors.MesoLiveApiException` on a non-Success status.
+    """
+
+    HUB: ClassVar[str] = "data"
+
+    def stream_position_data(
+        self, args: StreamPositionDataArgs | None = None, /, *, maxsize: int = 64, **kwargs: Any
+    ) -> AsyncIterator[PositionDataEntry]:
+        """``StreamPositionData``.
+
+        An async iterator of :class:`PositionDataEntry`. Leaving the ``async for`` (or cancelling
+        the task) sends ``CancelInvocation``; a bounded queue keeps the latest items.
+        """
+        return self._stream("StreamPositionData", build_args(StreamPositionDataArgs, args, kwargs), PositionDataEntry, maxsize)
+
+    async def get_position_snapshot(
+        self, args: GetPositionSnapshotArgs | None = None, /, *, timeout: float | None = None, **kwargs: Any
+    ) -> GetPositionSnapshotResult:
+        """``GetPositionSnapshot``.
+        """
+        args = build_args(GetPositionSnapshotArgs, args, kwargs)
+        return cast(GetPositionSnapshotResult, await self._invoke("GetPositionSnapshot", args, GetPositionSnapshotResult, timeout))
+
+    def stream_leg_data(
+        self, args: StreamLegDataArgs | None = None, /, *, maxsize: int = 64, **kwargs: Any
+    ) -> AsyncIterator[LegDataEntry]:
+        """``StreamLegData``.
+
+        An async iterator of :class:`LegDataEntry`. Leaving the ``async for`` (or cancelling
+        the task) sends ``CancelInvocation``; a bounded queue keeps the latest items.
+        """
+        return self._stream("StreamLegData", build_args(StreamLegDataArgs, args, kwargs), LegDataEntry, maxsize)
+
+    async def get_leg_snapshot(
+        self, args: GetLegSnapshotArgs | None = None, /, *, timeout: float | None = None, **kwargs: Any
+    ) -> GetLegSnapshotResult:
+        """``GetLegSnapshot``.
+        """
+        args = build_args(GetLegSnapshotArgs, args, kwargs)
+        return cast(GetLegSnapshotResult, await self._invoke("GetLegSnapshot", args, GetLegSnapshotResult, timeout))
+
+    def stream_legs_data(
+        self, args: StreamLegsDataArgs | None = None, /, *, maxsize: int = 64, **kwargs: Any
+    ) -> AsyncIterator[LegsDataEntry]:
+        """``StreamLegsData``.
+
+        An async iterator of :class:`LegsDataEntry`. Leaving the ``async for`` (or cancelling
+        the task) sends ``CancelInvocation``; a bounded queue keeps the latest items.
+        """
+        return self._stream("StreamLegsData", build_args(StreamLegsDataArgs, args, kwargs), LegsDataEntry, maxsize)
+
+    async def get_legs_snapshot(
+        self, args: GetLegsSnapshotArgs | None = None, /, *, timeout: float | None = None, **kwargs: Any
+    ) -> GetLegsSnapshotResult:
+        """``GetLegsSnapshot``.
+        """
+        args = build_args(GetLegsSnapshotArgs, args, kwargs)
+        return cast(GetLegsSnapshotResult, await self._invoke("GetLegsSnapshot", args, GetLegsSnapshotResult, timeout))
+
+    def stream_combo_contracts_data(
+        self, args: StreamComboContractsDataArgs | None = None, /, *, maxsize: int = 64, **kwargs: Any
+    ) -> AsyncIterator[ComboContractsDataEntry]:
+        """``StreamComboContractsData``.
+
+        An async iterator of :class:`ComboContractsDataEntry`. Leaving the ``async for`` (or cancelling
+        the task) sends ``CancelInvocation``; a bounded queue keeps the latest items.
+        A ``Provider`` is required.
+        """
+        return self._stream("StreamComboContractsData", build_args(StreamComboContractsDataArgs, args, kwargs), ComboContractsDataEntry, maxsize)
+
+    async def get_combo_contracts_snapshot(
+        self, args: GetComboContractsSnapshotArgs | None = None, /, *, timeout: float | None = None, **kwargs: Any
+    ) -> GetComboContractsSnapshotResult:
+        """``GetComboContractsSnapshot``.
+        """
+        args = build_args(GetComboContractsSnapshotArgs, args, kwargs)
+        return cast(GetComboContractsSnapshotResult, await self._invoke("GetComboContractsSnapshot", args, GetComboContractsSnapshotResult, timeout))
+
+    def stream_contract_data(
+        self, args: StreamContractDataArgs | None = None, /, *, maxsize: int = 64, **kwargs: Any
+    ) -> AsyncIterator[ContractDataEntry]:
+        """``StreamContractData``.
+
+        An async iterator of :class:`ContractDataEntry`. Leaving the ``async for`` (or cancelling
+        the task) sends ``CancelInvocation``; a bounded queue keeps the latest items.
+        A ``Provider`` is required.
+        """
+        return self._stream("StreamContractData", build_args(StreamContractDataArgs, args, kwargs), ContractDataEntry, maxsize)
+
+    async def get_contract_snapshot(
+        self, args: GetContractSnapshotArgs | None = None, /, *, timeout: float | None = None, **kwargs: Any
+    ) -> GetContractSnapshotResult:
+        """``GetContractSnapshot``.
+        """
+        args = build_args(GetContractSnapshotArgs, args, kwargs)
+        return cast(GetContractSnapshotResult, await self._invoke("GetContractSnapshot", args, GetContractSnapshotResult, timeout))
+
+    def stream_underlying_data(
+        self, args: StreamUnderlyingDataArgs | None = None, /, *, maxsize: int = 64, **kwargs: Any
+    ) -> AsyncIterator[UnderlyingDataEntry]:
+        """``StreamUnderlyingData``.
+
+        An async iterator of :class:`UnderlyingDataEntry`. Leaving the ``async for`` (or cancelling
+        the task) sends ``CancelInvocation``; a bounded queue keeps the latest items.
+        A ``Provider`` is required.
+        """
+        return self._stream("StreamUnderlyingData", build_args(StreamUnderlyingDataArgs, args, kwargs), UnderlyingDataEntry, maxsize)
+
+    async def get_underlying_snapshot(
+        self, args: GetUnderlyingSnapshotArgs | None = None, /, *, timeout: float | None = None, **kwargs: Any
+    ) -> GetUnderlyingSnapshotResult:
+        """``GetUnderlyingSnapshot``.
+        """
+        args = build_args(GetUnderlyingSnapshotArgs, args, kwargs)
+        return cast(GetUnderlyingSnapshotResult, await self._invoke("GetUnderlyingSnapshot", args, GetUnderlyingSnapshotResult, timeout))

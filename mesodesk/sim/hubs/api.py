@@ -1,0 +1,144 @@
+"""MesoLive semantics on top of the generic hub: args validation, envelopes, paging.
+
+Each hub method takes exactly one argument, its args model. A handler raises
+:class:`ApiFailure` for a non-Success status; bad arguments become
+``InvalidArguments`` with ``ValidationErrors`` keyed by field path. Nothing a
+client sends can crash the server.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
+
+import orjson
+from pydantic import ValidationError
+
+from mesodesk.contract import MesoLiveApiError, MesoLiveApiResponse, StatusCode, WireModel
+from mesodesk.sim.signalr import Hub, HubError, ServerConnection
+
+log = logging.getLogger("mesodesk.sim.api")
+
+A = TypeVar("A", bound=WireModel)
+T = TypeVar("T")
+
+DEFAULT_PAGE = 100
+
+
+class ApiFailure(Exception):
+    def __init__(self, status: StatusCode, message: str, *, code: str | None = None,
+                 validation_errors: dict[str, list[str]] | None = None, data: Any = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.error = MesoLiveApiError(code=code or status.value, detail=message, provider="Simulated",
+                                      validation_errors=validation_errors)
+        self.data = data
+
+
+def not_found(what: str, key: Any) -> ApiFailure:
+    return ApiFailure(StatusCode.NotFound, f"{what} {key!r} not found", code="NotFound")
+
+
+def validation_errors(exc: ValidationError) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    for error in exc.errors():
+        path = ".".join(str(p) for p in error["loc"]) or "$"
+        errors.setdefault(path, []).append(error["msg"])
+    return errors
+
+
+def parse_args(model: type[A], raw: Any) -> A:
+    if not isinstance(raw, dict):
+        raise ApiFailure(StatusCode.InvalidArguments, f"{model.__name__} must be a JSON object",
+                         validation_errors={"$": [f"expected an object, got {type(raw).__name__}"]})
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        errors = validation_errors(exc)
+        first = next(iter(errors.items()))
+        raise ApiFailure(StatusCode.InvalidArguments, f"invalid {model.__name__}: {first[0]}: {first[1][0]}",
+                         validation_errors=errors) from None
+
+
+def success(data: Any) -> MesoLiveApiResponse[Any]:
+    return MesoLiveApiResponse[Any](status=StatusCode.Success, data=data)
+
+
+def failure(exc: ApiFailure) -> MesoLiveApiResponse[Any]:
+    return MesoLiveApiResponse[Any](status=exc.status, message=exc.message, error=exc.error, data=exc.data)
+
+
+def api_method(hub: Hub, name: str, model: type[A]) -> Callable[[Callable[[ServerConnection, A], Awaitable[Any]]], Any]:
+    """Register ``handler(conn, args_model) -> data`` as hub method ``name`` returning an envelope."""
+
+    def deco(handler: Callable[[ServerConnection, A], Awaitable[Any]]) -> Any:
+        @functools.wraps(handler)
+        async def method(conn: ServerConnection, raw: Any) -> MesoLiveApiResponse[Any]:
+            try:
+                return success(await handler(conn, parse_args(model, raw)))
+            except ApiFailure as exc:
+                return failure(exc)
+            except Exception:
+                log.exception("%s failed", name)
+                return failure(ApiFailure(StatusCode.InternalError, f"internal error in {name}"))
+
+        hub.method(name)(method)
+        return handler
+
+    return deco
+
+
+def api_stream(hub: Hub, name: str, model: type[A]) -> Callable[[Callable[[ServerConnection, A], Any]], Any]:
+    """Register an async-generator ``handler(conn, args_model)`` as stream ``name``.
+
+    Streams yield bare items; a bad request fails the stream with a clear error.
+    """
+
+    def deco(handler: Callable[[ServerConnection, A], Any]) -> Any:
+        @functools.wraps(handler)
+        async def stream(conn: ServerConnection, raw: Any) -> Any:
+            try:
+                args = parse_args(model, raw)
+            except ApiFailure as exc:
+                raise HubError(f"{exc.status.value}: {exc.message}") from None
+            try:
+                async for item in handler(conn, args):
+                    yield item
+            except ApiFailure as exc:
+                raise HubError(f"{exc.status.value}: {exc.message}") from None
+
+        hub.stream(name)(stream)
+        return handler
+
+    return deco
+
+
+# -- paging -----------------------------------------------------------------------
+def encode_token(after: Any) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps({"after": after})).decode().rstrip("=")
+
+
+def decode_token(token: str) -> Any:
+    try:
+        padded = token + "=" * (-len(token) % 4)
+        return orjson.loads(base64.urlsafe_b64decode(padded))["after"]
+    except Exception:
+        raise ApiFailure(StatusCode.InvalidArguments, "ContinuationToken is not valid",
+                         validation_errors={"ContinuationToken": ["not a token issued by this server"]}) from None
+
+
+def paginate(items: Sequence[T], key: Callable[[T], Any], limit: int | None,
+             token: str | None) -> tuple[list[T], str | None]:
+    """Items after the token's key (items sorted by ``key``), plus the next token or None."""
+    size = limit or DEFAULT_PAGE
+    start = 0
+    if token:
+        after = decode_token(token)
+        start = next((i for i, item in enumerate(items) if key(item) > after), len(items))
+    page = list(items[start:start + size])
+    more = start + size < len(items)
+    return page, encode_token(key(page[-1])) if more and page else None

@@ -1,0 +1,77 @@
+"""The MesoLive simulator: market, SQLite-backed world and the three hubs on one port."""
+
+from __future__ import annotations
+
+import logging
+import ssl
+from pathlib import Path
+
+from mesodesk.contract import HUB_PATHS, dumps
+from mesodesk.sim.context import SimContext
+from mesodesk.sim.hubs.control import build_control_hub
+from mesodesk.sim.hubs.data import build_data_hub
+from mesodesk.sim.hubs.events import build_event_hub
+from mesodesk.sim.market import Market, TradingClock
+from mesodesk.sim.pricing import PositionPricer
+from mesodesk.sim.seed import seed_world
+from mesodesk.sim.signalr import SignalRServer, constant_time_token_check
+from mesodesk.sim.store import Store
+from mesodesk.sim.ticker import MarketTicker
+from mesodesk.sim.world import World
+
+log = logging.getLogger("mesodesk.sim")
+
+DB_NAME = "mesolive-sim.sqlite3"
+
+
+class SimulatorServer:
+    """``await start()`` serves the hubs; ``await stop()`` closes sockets and the database."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        api_key: str,
+        *,
+        seed: int | None = None,
+        speed: float = 60.0,
+        tick_interval: float = 0.25,
+        market: Market | None = None,
+        keep_alive_interval: float = 15.0,
+        client_timeout: float = 30.0,
+    ) -> None:
+        self.data_dir = Path(data_dir)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.store = Store(self.data_dir / DB_NAME)
+        self.market = market or Market(seed=seed, clock=TradingClock(speed=speed))
+        self.world = World(self.store)
+        seed_world(self.world, self.market)
+        self.ticker = MarketTicker(self.market, tick_interval)
+        self.context = SimContext(self.world, self.market, self.ticker, PositionPricer(self.market))
+        self.signalr = SignalRServer(
+            authenticate=constant_time_token_check(api_key),
+            dumps=dumps,
+            keep_alive_interval=keep_alive_interval,
+            client_timeout=client_timeout,
+            max_message_size=4 << 20,
+        )
+        self.signalr.add_hub(HUB_PATHS["control"], build_control_hub(self.context))
+        self.signalr.add_hub(HUB_PATHS["data"], build_data_hub(self.context))
+        self.signalr.add_hub(HUB_PATHS["event"], build_event_hub(self.context))
+
+    @property
+    def url(self) -> str:
+        return self.signalr.url
+
+    @property
+    def port(self) -> int:
+        return self.signalr.port
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0, ssl_context: ssl.SSLContext | None = None) -> None:
+        await self.signalr.start(host=host, port=port, ssl_context=ssl_context)
+        self.ticker.start()
+        log.info("MesoLive simulator on %s (data in %s)", self.url, self.data_dir)
+
+    async def stop(self) -> None:
+        await self.ticker.stop()
+        await self.signalr.stop()
+        self.store.close()

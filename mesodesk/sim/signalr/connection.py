@@ -1,0 +1,353 @@
+"""One hub connection over a WebSocket: handshake, dispatch, keep-alive, server->client calls."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import WSMsgType, web
+
+from . import protocol as p
+from .hub import HubError, HubMethod
+
+if TYPE_CHECKING:
+    from .hub import Hub
+
+log = logging.getLogger(__name__)
+
+CLOSE_TIMEOUT = 0.5  # seconds to wait for the peer's close frame
+
+
+class ConnectionClosedError(ConnectionError):
+    """The connection closed while a server->client invocation was pending."""
+
+
+class ClientResultError(HubError):
+    """The client answered a server->client invocation with an error."""
+
+
+@dataclass(frozen=True)
+class ConnectionOptions:
+    dumps: p.Dumps = p.default_dumps
+    keep_alive_interval: float = 15.0
+    client_timeout: float = 30.0
+    handshake_timeout: float = 15.0
+    max_message_size: int = 1 << 20
+    max_parallel_invocations: int = 64
+    max_streams: int = 256
+
+
+class ServerConnection:
+    """A connected client as seen by hub code."""
+
+    def __init__(
+        self, hub: Hub, ws: web.WebSocketResponse, connection_id: str, user_id: str | None, options: ConnectionOptions
+    ) -> None:
+        self.hub = hub
+        self.connection_id = connection_id
+        self.user_id = user_id
+        self.items: dict[str, Any] = {}
+        self.groups: set[str] = set()
+        self._ws = ws
+        self._opts = options
+        self._loop = asyncio.get_running_loop()
+        self._write_lock = asyncio.Lock()
+        self._last_sent = self._loop.time()
+        self._last_received = self._loop.time()
+        self._tasks: dict[str, asyncio.Task[None]] = {}  # invocationId -> running invocation/stream
+        self._anon_tasks: set[asyncio.Task[None]] = set()  # non-blocking invocations
+        self._cancelled_by_client: set[str] = set()
+        self._pending: dict[str, asyncio.Future[Any]] = {}  # our server->client invocations
+        self._ids = itertools.count()
+        self._slots = asyncio.Semaphore(options.max_parallel_invocations)
+        self._closing = False
+        self._handshake_done = False
+
+    def __repr__(self) -> str:
+        return f"<ServerConnection {self.connection_id} hub={self.hub.name} user={self.user_id}>"
+
+    @property
+    def closed(self) -> bool:
+        return self._closing or self._ws.closed
+
+    # --- outgoing ----------------------------------------------------------------------
+    async def _write_raw(self, data: bytes) -> bool:
+        async with self._write_lock:
+            if self._ws.closed:
+                return False
+            try:
+                await self._ws.send_frame(data, WSMsgType.TEXT)  # text frames: required for JSON by JS clients
+            except (ConnectionError, RuntimeError) as exc:
+                log.debug("%s: write failed: %s", self.connection_id, exc)
+                return False
+        self._last_sent = self._loop.time()
+        return True
+
+    async def _write(self, msg: dict[str, Any]) -> bool:
+        return await self._write_raw(p.encode(msg, self._opts.dumps))
+
+    async def send(self, target: str, *args: Any) -> None:
+        """Fire-and-forget server->client invocation; silently dropped if the connection is closed."""
+        await self._write(p.invocation(target, list(args)))
+
+    async def invoke(self, target: str, *args: Any, timeout: float = 10.0) -> Any:  # noqa: ASYNC109
+        """Server->client invocation expecting a client result.
+
+        Raises ClientResultError (client error), TimeoutError, or ConnectionClosedError.
+        """
+        if self.closed:
+            raise ConnectionClosedError(f"connection {self.connection_id} is closed")
+        inv_id = f"s{next(self._ids)}"
+        fut: asyncio.Future[Any] = self._loop.create_future()
+        self._pending[inv_id] = fut
+        try:
+            if not await self._write(p.invocation(target, list(args), inv_id)):
+                raise ConnectionClosedError(f"connection {self.connection_id} is closed")
+            return await asyncio.wait_for(fut, timeout)
+        finally:
+            self._pending.pop(inv_id, None)
+
+    async def close(self, error: str | None = None, *, allow_reconnect: bool = False) -> None:
+        """Send a Close message (with optional error) and close the socket."""
+        if self._closing:
+            return
+        self._closing = True
+        if self._handshake_done:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._write(p.close(error, allow_reconnect)), CLOSE_TIMEOUT)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self._ws.close(), CLOSE_TIMEOUT + 0.5)
+
+    # --- lifecycle ---------------------------------------------------------------------
+    async def run(self) -> None:
+        """Serve the socket until it closes. The hub's callbacks run around it."""
+        reader = p.RecordReader(self._opts.max_message_size)
+        keepalive: asyncio.Task[None] | None = None
+        try:
+            rest = await self._handshake(reader)
+            if rest is None:
+                return
+            self._handshake_done = True
+            await self.hub._connected(self)
+            keepalive = asyncio.create_task(self._keepalive(), name=f"signalr-keepalive-{self.connection_id}")
+            await self._dispatch_records(rest)
+            while not self.closed:
+                msg = await self._ws.receive()
+                if msg.type in (WSMsgType.TEXT, WSMsgType.BINARY):
+                    self._last_received = self._loop.time()
+                    data = msg.data if isinstance(msg.data, bytes) else msg.data.encode()
+                    await self._dispatch_records(reader.feed(data))
+                elif msg.type == WSMsgType.ERROR:
+                    log.info("%s: websocket error: %s", self.connection_id, self._ws.exception())
+                    break
+                else:  # CLOSE / CLOSING / CLOSED
+                    break
+        except p.ProtocolError as exc:
+            log.info("%s: protocol error: %s", self.connection_id, exc)
+            await self.close(f"Connection closed with an error. InvalidDataException: {exc}")
+        finally:
+            self._closing = True
+            if keepalive is not None:
+                keepalive.cancel()
+            await self._teardown()
+
+    async def _handshake(self, reader: p.RecordReader) -> list[bytes] | None:
+        """Return records that followed the handshake, or None if the handshake failed."""
+        deadline = self._loop.time() + self._opts.handshake_timeout
+        records: list[bytes] = []
+        while not records:
+            remaining = deadline - self._loop.time()
+            if remaining <= 0:
+                log.info("%s: handshake timed out", self.connection_id)
+                await self._ws.close()
+                return None
+            try:
+                msg = await self._ws.receive(timeout=remaining)
+            except TimeoutError:
+                continue
+            if msg.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
+                return None
+            self._last_received = self._loop.time()
+            data = msg.data if isinstance(msg.data, bytes) else msg.data.encode()
+            records = reader.feed(data)
+        error: str | None = None
+        try:
+            proto, version = p.parse_handshake(records[0])
+            if proto != "json":
+                error = f"The protocol '{proto}' is not supported."
+            elif version != 1:
+                error = f"The server does not support version {version} of the 'json' protocol."
+        except p.ProtocolError as exc:
+            error = str(exc)
+        if error is not None:
+            log.info("%s: handshake rejected: %s", self.connection_id, error)
+            with contextlib.suppress(Exception):
+                await self._ws.send_frame(p.encode({"error": error}), WSMsgType.TEXT)
+            await self._ws.close()
+            return None
+        if not await self._write_raw(b"{}" + p.RS):
+            return None
+        return records[1:]
+
+    async def _teardown(self) -> None:
+        tasks = list(self._tasks.values()) + list(self._anon_tasks)
+        for t in tasks:
+            t.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        for fut in self._pending.values():
+            if not fut.done():
+                fut.set_exception(ConnectionClosedError(f"connection {self.connection_id} closed"))
+        self._pending.clear()
+        if self._handshake_done:
+            await self.hub._disconnected(self)
+        if not self._ws.closed:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._ws.close(), CLOSE_TIMEOUT + 0.5)
+
+    async def _keepalive(self) -> None:
+        ka, ct = self._opts.keep_alive_interval, self._opts.client_timeout
+        while not self.closed:
+            now = self._loop.time()
+            if now >= self._last_received + ct:
+                log.info("%s: client timeout (%.1fs without a message)", self.connection_id, ct)
+                await self.close("Server timeout elapsed without receiving a message from the client.")
+                return
+            if now >= self._last_sent + ka:
+                await self._write(p.PING)
+                continue
+            await asyncio.sleep(min(self._last_sent + ka, self._last_received + ct) - now + 0.001)
+
+    # --- incoming ----------------------------------------------------------------------
+    async def _dispatch_records(self, records: list[bytes]) -> None:
+        for rec in records:
+            if self.closed:
+                return
+            await self._dispatch(p.parse_message(rec))
+
+    async def _dispatch(self, msg: dict[str, Any]) -> None:
+        kind = msg["type"]
+        if kind is p.MessageType.INVOCATION or kind is p.MessageType.STREAM_INVOCATION:
+            await self._start_invocation(msg, kind is p.MessageType.STREAM_INVOCATION)
+        elif kind is p.MessageType.COMPLETION:
+            fut = self._pending.get(msg["invocationId"])
+            if fut is None or fut.done():
+                log.debug("%s: completion for unknown invocation", self.connection_id)
+            elif "error" in msg:
+                fut.set_exception(ClientResultError(msg["error"]))
+            else:
+                fut.set_result(msg.get("result"))
+        elif kind is p.MessageType.CANCEL_INVOCATION:
+            inv_id = msg["invocationId"]
+            task = self._tasks.get(inv_id)
+            if task is not None and not task.done():
+                self._cancelled_by_client.add(inv_id)
+                task.cancel()
+        elif kind is p.MessageType.CLOSE:
+            self._closing = True
+        elif kind is p.MessageType.STREAM_ITEM:
+            log.debug("%s: ignoring client stream item (upload streams unsupported)", self.connection_id)
+        # PING: nothing to do; _last_received was updated
+
+    async def _start_invocation(self, msg: dict[str, Any], streaming: bool) -> None:
+        target: str = msg["target"]
+        inv_id: str | None = msg.get("invocationId")
+        args: list[Any] = msg["arguments"]
+        error: str | None = None
+        method = self.hub.methods.get(target)
+        if msg.get("streamIds"):
+            error = "Client-to-server streaming is not supported by this server."
+        elif method is None:
+            error = f"Unknown hub method '{target}'"
+        elif method.is_stream and not streaming:
+            error = f"The client attempted to invoke the streaming '{target}' method with a non-streaming invocation."
+        elif streaming and not method.is_stream:
+            error = f"The client attempted to invoke the non-streaming '{target}' method with a streaming invocation."
+        elif inv_id is not None and inv_id in self._tasks:
+            error = f"Invocation ID '{inv_id}' is already in use."
+        elif streaming and len(self._tasks) >= self._opts.max_streams:
+            error = "Too many concurrent streams on this connection."
+        else:
+            error = method.check_arity(len(args))
+        if error is not None or method is None:
+            log.info("%s: rejected invocation of %r: %s", self.connection_id, target, error)
+            if inv_id is not None:
+                await self._write(p.completion_error(inv_id, error or "invalid invocation"))
+            return
+        if streaming:
+            assert inv_id is not None
+            coro = self._run_stream(inv_id, method, args)
+        else:
+            await self._slots.acquire()  # bounds in-flight invocations; back-pressures the reader
+            coro = self._run_invocation(inv_id, method, args)
+        task = asyncio.create_task(coro, name=f"signalr-{target}-{self.connection_id}")
+        if inv_id is not None:
+            self._tasks[inv_id] = task
+            task.add_done_callback(lambda _t, i=inv_id: self._tasks.pop(i, None))
+        else:
+            self._anon_tasks.add(task)
+            task.add_done_callback(self._anon_tasks.discard)
+
+    def _was_cancelled_by_client(self, inv_id: str | None) -> bool:
+        if inv_id is None or inv_id not in self._cancelled_by_client:
+            return False
+        self._cancelled_by_client.discard(inv_id)
+        return not self.closed
+
+    def _unexpected(self, name: str) -> str:
+        log.exception("%s: hub method %r raised", self.connection_id, name)
+        return f"An unexpected error occurred invoking '{name}' on the server."
+
+    async def _run_invocation(self, inv_id: str | None, method: HubMethod, args: list[Any]) -> None:
+        try:
+            try:
+                result = await method.fn(self, *args)
+            except asyncio.CancelledError:
+                if not self._was_cancelled_by_client(inv_id):
+                    raise
+                reply = p.completion_error(inv_id or "", "Invocation canceled by the client.")
+            except HubError as exc:
+                reply = p.completion_error(inv_id or "", str(exc))
+            except Exception:
+                reply = p.completion_error(inv_id or "", self._unexpected(method.name))
+            else:
+                reply = p.completion_result(inv_id or "", result)
+            if inv_id is None:
+                return
+            try:
+                data = p.encode(reply, self._opts.dumps)
+            except Exception:
+                data = p.encode(p.completion_error(inv_id, self._unexpected(method.name)), self._opts.dumps)
+            await self._write_raw(data)
+        finally:
+            self._slots.release()
+
+    async def _run_stream(self, inv_id: str, method: HubMethod, args: list[Any]) -> None:
+        reply: dict[str, Any]
+        try:
+            agen = method.fn(self, *args)
+            if not hasattr(agen, "__aiter__"):
+                agen = await agen
+            try:
+                async for item in agen:
+                    if not await self._write(p.stream_item(inv_id, item)):
+                        return
+            finally:
+                aclose = getattr(agen, "aclose", None)
+                if aclose is not None:
+                    await aclose()
+        except asyncio.CancelledError:
+            if not self._was_cancelled_by_client(inv_id):
+                raise
+            reply = p.completion_empty(inv_id)  # after CancelInvocation; clients ignore it
+        except HubError as exc:
+            reply = p.completion_error(inv_id, str(exc))
+        except Exception:
+            reply = p.completion_error(inv_id, self._unexpected(method.name))
+        else:
+            reply = p.completion_empty(inv_id)
+        await self._write(reply)

@@ -1,0 +1,51 @@
+"""Drives the market: one step per tick, and a version number streams can wait on."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from mesodesk.sim.market import Market
+
+log = logging.getLogger("mesodesk.sim.ticker")
+
+
+class MarketTicker:
+    def __init__(self, market: Market, interval: float = 0.25) -> None:
+        self.market = market
+        self.interval = interval
+        self.version = 0
+        self._changed = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="market-ticker")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    def tick(self) -> None:
+        """Advance the market one step and wake every waiter."""
+        self.market.step()
+        self.version += 1
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+    async def wait_newer(self, seen: int) -> int:
+        """Wait until the market version is newer than ``seen``; return the new version."""
+        while self.version <= seen:
+            await self._changed.wait()
+        return self.version
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval)
+            try:
+                self.tick()
+            except Exception:
+                log.exception("market step failed")
