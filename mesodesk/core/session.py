@@ -142,7 +142,7 @@ class Session:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # dropped connection or stream error: retry with backoff
-                log.info("position %s stream ended (%s); retrying", position_id, exc)
+                log.info("position %s stream ended (%s); retrying", position_id, exc, exc_info=log.isEnabledFor(logging.DEBUG))
             await asyncio.sleep(delay)
             delay = min(delay * 2, 5.0)
 

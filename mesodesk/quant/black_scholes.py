@@ -60,20 +60,50 @@ _DAYS_PER_YEAR = 365.0
 _LIVE_EPS = 1e-12  # sigma*sqrt(T) below this is treated as "no optionality"
 
 # W. J. Cody's coefficients (published algorithm CALERF).
-_A = (3.16112374387056560e00, 1.13864154151050156e02, 3.77485237685302021e02,
-      3.20937758913846947e03, 1.85777706184603153e-1)
-_B = (2.36012909523441209e01, 2.44024637934444173e02, 1.28261652607737228e03,
-      2.84423683343917062e03)
-_C = (5.64188496988670089e-1, 8.88314979438837594e00, 6.61191906371416295e01,
-      2.98635138197400131e02, 8.81952221241769090e02, 1.71204761263407058e03,
-      2.05107837782607147e03, 1.23033935479799725e03, 2.15311535474403846e-8)
-_D = (1.57449261107098347e01, 1.17693950891312499e02, 5.37181101862009858e02,
-      1.62138957456669019e03, 3.29079923573345963e03, 4.36261909014324716e03,
-      3.43936767414372164e03, 1.23033935480374942e03)
-_P = (3.05326634961232344e-1, 3.60344899949804439e-1, 1.25781726111229246e-1,
-      1.60837851487422766e-2, 6.58749161529837803e-4, 1.63153871373020978e-2)
-_Q = (2.56852019228982242e00, 1.87295284992346047e00, 5.27905102951428412e-1,
-      6.05183413124413191e-2, 2.33520497626869185e-3)
+_A = (
+    3.16112374387056560e00,
+    1.13864154151050156e02,
+    3.77485237685302021e02,
+    3.20937758913846947e03,
+    1.85777706184603153e-1,
+)
+_B = (2.36012909523441209e01, 2.44024637934444173e02, 1.28261652607737228e03, 2.84423683343917062e03)
+_C = (
+    5.64188496988670089e-1,
+    8.88314979438837594e00,
+    6.61191906371416295e01,
+    2.98635138197400131e02,
+    8.81952221241769090e02,
+    1.71204761263407058e03,
+    2.05107837782607147e03,
+    1.23033935479799725e03,
+    2.15311535474403846e-8,
+)
+_D = (
+    1.57449261107098347e01,
+    1.17693950891312499e02,
+    5.37181101862009858e02,
+    1.62138957456669019e03,
+    3.29079923573345963e03,
+    4.36261909014324716e03,
+    3.43936767414372164e03,
+    1.23033935480374942e03,
+)
+_P = (
+    3.05326634961232344e-1,
+    3.60344899949804439e-1,
+    1.25781726111229246e-1,
+    1.60837851487422766e-2,
+    6.58749161529837803e-4,
+    1.63153871373020978e-2,
+)
+_Q = (
+    2.56852019228982242e00,
+    1.87295284992346047e00,
+    5.27905102951428412e-1,
+    6.05183413124413191e-2,
+    2.33520497626869185e-3,
+)
 
 
 def _f64(x: npt.ArrayLike) -> FloatArray:
@@ -171,6 +201,7 @@ class Greeks:
 
 @dataclass(frozen=True, slots=True)
 class _Core:
+    # Fields keep their inputs' shapes (numpy-broadcastable); only ``price`` is full-shape.
     w: FloatArray  # +1 call, -1 put
     S: FloatArray
     K: FloatArray
@@ -198,9 +229,11 @@ def _core(
     r: npt.ArrayLike,
     q: npt.ArrayLike,
 ) -> _Core:
-    c, s, k, t, sig, rr, qq = np.broadcast_arrays(
-        np.asarray(is_call, dtype=bool), _f64(S), _f64(K), _f64(T), _f64(sigma), _f64(r), _f64(q)
-    )
+    # No up-front broadcast: per-axis inputs (e.g. T over dates, r and q scalars) are
+    # processed at their own size and only the combinations reach the full shape.
+    c = np.asarray(is_call, dtype=bool)
+    s, k, t, sig, rr, qq = (_f64(a) for a in (S, K, T, sigma, r, q))
+    shape = np.broadcast_shapes(c.shape, s.shape, k.shape, t.shape, sig.shape, rr.shape, qq.shape)
     w = np.where(c, 1.0, -1.0)
     t = np.maximum(t, 0.0)
     sig = np.maximum(sig, 0.0)
@@ -217,8 +250,14 @@ def _core(
         d2 = np.where(live, d1 - v_safe, degenerate)
     nd1 = norm_cdf(w * d1)
     nd2 = norm_cdf(w * d2)
-    price = np.maximum(w * (sq * nd1 - kr * nd2), 0.0)
+    price = _full(np.maximum(w * (sq * nd1 - kr * nd2), 0.0), shape)
     return _Core(w, s, k, t, sig, rr, qq, sqrt_t, sq, kr, live, d1, d2, nd1, nd2, price)
+
+
+def _full(a: FloatArray, shape: tuple[int, ...]) -> FloatArray:
+    """``a`` as a writable float64 array of exactly ``shape``."""
+    a = np.asarray(a, dtype=np.float64)
+    return a if a.shape == shape else np.broadcast_to(a, shape).copy()
 
 
 def bs_price(
@@ -259,7 +298,8 @@ def bs_greeks(
     vega = np.where(alive, c.sq * pdf * c.sqrt_t / 100.0, 0.0)
     rho = np.where(alive, c.w * c.kr * c.T * c.nd2 / 100.0, 0.0)
     wvega = np.where(alive, c.sq * pdf * _WVEGA_FACTOR / 100.0, 0.0)
-    return Greeks(c.price, delta, gamma, theta, vega, rho, wvega)
+    shape = c.price.shape
+    return Greeks(*(_full(a, shape) for a in (c.price, delta, gamma, theta, vega, rho, wvega)))
 
 
 def payoff_at_expiration(is_call: npt.ArrayLike, S: npt.ArrayLike, K: npt.ArrayLike) -> FloatArray:

@@ -26,7 +26,7 @@ _ENVELOPES: dict[Any, TypeAdapter[Any]] = {}
 def _envelope(result_type: Any) -> TypeAdapter[Any]:
     adapter = _ENVELOPES.get(result_type)
     if adapter is None:
-        adapter = TypeAdapter(MesoLiveApiResponse[result_type])  # type: ignore[valid-type]
+        adapter = TypeAdapter(MesoLiveApiResponse[result_type])
         _ENVELOPES[result_type] = adapter
     return adapter
 

@@ -163,6 +163,8 @@ class _RedactFilter(logging.Filter):
             msg = record.getMessage()
         except Exception:
             return True
+        if msg.startswith("StreamItem received for unknown invocation"):
+            return False  # items in flight after we cancelled a stream: expected, not news
         clean = redact(msg)
         if clean != msg:
             record.msg, record.args = clean, None
@@ -337,7 +339,9 @@ class SignalRStream:
         client = self._client
         assert client is not None and self.invocation_id is not None
         try:
-            await client.transport.send(StreamInvocationMessage(self.invocation_id, self.method, self._args, None))
+            await client.transport.send(
+                StreamInvocationMessage(self.invocation_id, self.method, self._args, None)
+            )
         except Exception as exc:
             self._unregister(send_cancel=False)
             raise ConnectionLostError(f"connection lost while starting stream {self.method}") from exc
@@ -417,8 +421,11 @@ class SignalRConnection:
     * ``invoke()``/``stream()`` raise :class:`NotConnectedError` immediately while not
       connected (no silent waiting: callers decide, e.g. retry after ``on_connected``).
     * A reconnect is a new SignalR connection (new id, server-side groups lost): use
-      ``on_connected`` to resubscribe; it runs on every (re)connect before ``Connected``
-      work resumes for ``start()``'s caller.
+      ``on_connected`` to resubscribe/replay. Callbacks run on every (re)connect, after the
+      state became ``Connected`` (so they may invoke) and, the first time, before ``start()``
+      returns. In-flight calls/streams of a dropped connection fail with ConnectionLostError.
+    * The server is considered dead when nothing (not even a ping) arrived for
+      ``server_timeout``; we ping every ``keep_alive_interval``.
     """
 
     def __init__(
@@ -533,7 +540,7 @@ class SignalRConnection:
         return task
 
     # --- lifecycle -----------------------------------------------------------------------------------
-    async def start(self, *, timeout: float | None = None, retry_in_background: bool = False) -> None:  # noqa: ASYNC109
+    async def start(self, *, timeout: float | None = None, retry_in_background: bool = False) -> None:
         """Connect (see the class docstring for the failure semantics)."""
         if self._supervisor is not None:
             raise RuntimeError("already started")
@@ -596,7 +603,9 @@ class SignalRConnection:
         loop = asyncio.get_running_loop()
         try:
             while True:
-                self._set_state(ConnectionState.CONNECTING if self.connection_count == 0 else ConnectionState.RECONNECTING)
+                self._set_state(
+                    ConnectionState.CONNECTING if self.connection_count == 0 else ConnectionState.RECONNECTING
+                )
                 try:
                     client, run_task = await self._connect_once()
                 except asyncio.CancelledError:
@@ -648,10 +657,14 @@ class SignalRConnection:
         self._generation += 1
         client = _Client(self, self._generation, self.url, headers, opened.set)
         self._client = client
-        run_task: asyncio.Task[None] = asyncio.get_running_loop().create_task(client.run(), name="signalr-run")
+        run_task: asyncio.Task[None] = asyncio.get_running_loop().create_task(
+            client.run(), name="signalr-run"
+        )
         waiter = asyncio.get_running_loop().create_task(opened.wait())
         try:
-            await asyncio.wait({run_task, waiter}, timeout=self._connect_timeout, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(
+                {run_task, waiter}, timeout=self._connect_timeout, return_when=asyncio.FIRST_COMPLETED
+            )
         except BaseException:
             waiter.cancel()
             await self._teardown(client, run_task)
@@ -730,7 +743,7 @@ class SignalRConnection:
             raise NotConnectedError(f"not connected to {redact(self.url)} (state {self._state.value})")
         return client
 
-    async def invoke(self, method: str, *args: Any, timeout: float | None = None) -> Any:  # noqa: ASYNC109
+    async def invoke(self, method: str, *args: Any, timeout: float | None = None) -> Any:
         """Call hub ``method`` and return its result.
 
         Raises NotConnectedError (not connected), SignalRInvocationError (Completion error),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from mesodesk.contract import LivePositionDetails
 from mesodesk.sim.market import Market
@@ -35,7 +36,7 @@ class SimContext:
         details.underlying_price = entry.underlying_price
         pnl = entry.position_pnls
         if pnl is not None and pnl.mark is not None:
-            realized = pnl.realized or 0
+            realized = pnl.realized or Decimal(0)
             details.realized_pnl = realized
             details.unrealized_pnl = pnl.mark - realized
         return details

@@ -176,7 +176,7 @@ class PositionPricer:
     ) -> PositionDataEntry:
         values = self.leg_values(legs)
         closed_realized = sum(float(leg.total_realized_pnl) for leg in legs if leg.closed_at is not None)
-        time = self.market.clock.now()
+        time = self.market.now
         units = float(qty_multiplier or 1)
         und = self.market.underlying_quote(underlying)
         entry = PositionDataEntry(

@@ -170,7 +170,7 @@ def _seed_position(
         spec = specs[leg.name]
         quote = market.quote(spec)
         qty = Decimal(leg.qty * seed.qty_multiplier)
-        drift = 1 + rng.uniform(-0.12, 0.12)
+        drift = 1 + rng.uniform(-0.03, 0.03)
         fill = Decimal(f"{max(0.05, quote.mark * drift):.2f}")
         per_unit_commission = COMMISSION_PER_CONTRACT / 100
         avg_entry = fill + per_unit_commission if qty > 0 else fill - per_unit_commission

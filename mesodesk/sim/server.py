@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import ssl
+from datetime import UTC, datetime
 from pathlib import Path
 
 from mesodesk.contract import HUB_PATHS, dumps
@@ -42,10 +43,10 @@ class SimulatorServer:
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.store = Store(self.data_dir / DB_NAME)
-        self.market = market or Market(seed=seed, clock=TradingClock(speed=speed))
+        self.market = market or Market(seed=seed, clock=TradingClock(self._resume_time(), speed=speed))
         self.world = World(self.store)
         seed_world(self.world, self.market)
-        self.ticker = MarketTicker(self.market, tick_interval)
+        self.ticker = MarketTicker(self.market, tick_interval, on_tick=self._on_tick)
         self.context = SimContext(self.world, self.market, self.ticker, PositionPricer(self.market))
         self.signalr = SignalRServer(
             authenticate=constant_time_token_check(api_key),
@@ -58,9 +59,22 @@ class SimulatorServer:
         self.signalr.add_hub(HUB_PATHS["data"], build_data_hub(self.context))
         self.signalr.add_hub(HUB_PATHS["event"], build_event_hub(self.context))
 
+    def _resume_time(self) -> datetime:
+        """Simulated time never runs backwards across restarts."""
+        now = datetime.now(UTC)
+        saved = self.store.meta_get("clock")
+        return max(now, datetime.fromisoformat(saved)) if saved else now
+
+    def save_clock(self) -> None:
+        self.store.meta_set("clock", self.market.now.isoformat())
+
     @property
     def url(self) -> str:
         return self.signalr.url
+
+    def _on_tick(self, version: int) -> None:
+        if version % 40 == 0:
+            self.save_clock()
 
     @property
     def port(self) -> int:
@@ -73,5 +87,6 @@ class SimulatorServer:
 
     async def stop(self) -> None:
         await self.ticker.stop()
+        self.save_clock()
         await self.signalr.stop()
         self.store.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 
 from mesodesk.sim.market import Market
 
@@ -12,8 +13,10 @@ log = logging.getLogger("mesodesk.sim.ticker")
 
 
 class MarketTicker:
-    def __init__(self, market: Market, interval: float = 0.25) -> None:
+    def __init__(self, market: Market, interval: float = 0.25,
+                 on_tick: Callable[[int], None] | None = None) -> None:
         self.market = market
+        self.on_tick = on_tick
         self.interval = interval
         self.version = 0
         self._changed = asyncio.Event()
@@ -35,6 +38,8 @@ class MarketTicker:
         self.version += 1
         self._changed.set()
         self._changed = asyncio.Event()
+        if self.on_tick is not None:
+            self.on_tick(self.version)
 
     async def wait_newer(self, seen: int) -> int:
         """Wait until the market version is newer than ``seen``; return the new version."""

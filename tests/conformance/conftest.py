@@ -96,7 +96,11 @@ def build_hub(state: HubState) -> Hub:
 
     @hub.method("TickerStats")
     async def ticker_stats(conn: ServerConnection) -> dict[str, int]:
-        return {"started": state.ticker_started, "cancelled": state.ticker_cancelled, "closed": state.ticker_closed}
+        return {
+            "started": state.ticker_started,
+            "cancelled": state.ticker_cancelled,
+            "closed": state.ticker_closed,
+        }
 
     @hub.method("PushMe")
     async def push_me(conn: ServerConnection, n: int) -> int:

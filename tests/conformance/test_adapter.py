@@ -234,7 +234,11 @@ async def test_reconnect_after_server_restart(env: Env) -> None:
         await env.server.start(port=port)
         await wait_until(lambda: connected == 2, timeout=5)
         assert await conn.invoke("Add", 20, 22) == 42
-        assert states[:3] == [ConnectionState.CONNECTING, ConnectionState.CONNECTED, ConnectionState.RECONNECTING]
+        assert states[:3] == [
+            ConnectionState.CONNECTING,
+            ConnectionState.CONNECTED,
+            ConnectionState.RECONNECTING,
+        ]
         assert states[-1] is ConnectionState.CONNECTED
     finally:
         await conn.stop()
@@ -315,6 +319,8 @@ async def test_stop_is_prompt_even_with_dead_peer(make_server: MakeServer) -> No
 
 
 def test_redact() -> None:
-    s = redact("Authorization: Bearer abc.def and ws://h/x?id=1&access_token=xyz&b=2 {'Authorization': 'tok'}")
+    s = redact(
+        "Authorization: Bearer abc.def and ws://h/x?id=1&access_token=xyz&b=2 {'Authorization': 'tok'}"
+    )
     assert "abc.def" not in s and "xyz" not in s and "tok'" not in s
     assert "id=1" in s and "b=2" in s

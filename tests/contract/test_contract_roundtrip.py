@@ -6,10 +6,10 @@ import re
 from typing import Any
 
 import pytest
-from tests.contract.contract_factories import all_models, build
 from pydantic import BaseModel
 
 import mesodesk.contract as c
+from tests.contract.contract_factories import all_models, build
 
 MODELS = all_models()
 PASCAL = re.compile(r"^[A-Z][A-Za-z0-9]*$")

@@ -9,12 +9,12 @@ from uuid import UUID
 
 import orjson
 import pytest
-from tests.contract.contract_factories import build
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
 import mesodesk.contract as c
+from tests.contract.contract_factories import build
 
 # ----------------------------------------------------------------- Decimal
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import itertools
 import logging
 from dataclasses import dataclass
@@ -45,7 +46,12 @@ class ServerConnection:
     """A connected client as seen by hub code."""
 
     def __init__(
-        self, hub: Hub, ws: web.WebSocketResponse, connection_id: str, user_id: str | None, options: ConnectionOptions
+        self,
+        hub: Hub,
+        ws: web.WebSocketResponse,
+        connection_id: str,
+        user_id: str | None,
+        options: ConnectionOptions,
     ) -> None:
         self.hub = hub
         self.connection_id = connection_id
@@ -80,7 +86,8 @@ class ServerConnection:
             if self._ws.closed:
                 return False
             try:
-                await self._ws.send_frame(data, WSMsgType.TEXT)  # text frames: required for JSON by JS clients
+                # text frames: the JS client requires them for the JSON protocol
+                await self._ws.send_frame(data, WSMsgType.TEXT)
             except (ConnectionError, RuntimeError) as exc:
                 log.debug("%s: write failed: %s", self.connection_id, exc)
                 return False
@@ -94,7 +101,7 @@ class ServerConnection:
         """Fire-and-forget server->client invocation; silently dropped if the connection is closed."""
         await self._write(p.invocation(target, list(args)))
 
-    async def invoke(self, target: str, *args: Any, timeout: float = 10.0) -> Any:  # noqa: ASYNC109
+    async def invoke(self, target: str, *args: Any, timeout: float = 10.0) -> Any:
         """Server->client invocation expecting a client result.
 
         Raises ClientResultError (client error), TimeoutError, or ConnectionClosedError.
@@ -287,10 +294,13 @@ class ServerConnection:
         task = asyncio.create_task(coro, name=f"signalr-{target}-{self.connection_id}")
         if inv_id is not None:
             self._tasks[inv_id] = task
-            task.add_done_callback(lambda _t, i=inv_id: self._tasks.pop(i, None))
+            task.add_done_callback(functools.partial(self._forget_task, inv_id))
         else:
             self._anon_tasks.add(task)
             task.add_done_callback(self._anon_tasks.discard)
+
+    def _forget_task(self, inv_id: str, _task: asyncio.Task[None]) -> None:
+        self._tasks.pop(inv_id, None)
 
     def _was_cancelled_by_client(self, inv_id: str | None) -> bool:
         if inv_id is None or inv_id not in self._cancelled_by_client:

@@ -49,11 +49,26 @@ class BlotterView(QWidget):
         header.setStretchLastSection(True)
         for i, column in enumerate(model.columns):
             self.table.setColumnWidth(i, max(60, 9 * len(column.header) + 24))
+        # Fit columns to the first rows once; later ticks never resize (that is what makes big tables lag).
+        self._fitted = False
+        model.rowsInserted.connect(self._fit_columns_once)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.setSpacing(2)
         layout.addWidget(self.filter)
         layout.addWidget(self.table)
+
+
+    def _fit_columns_once(self) -> None:
+        if self._fitted:
+            return
+        self._fitted = True
+        self.model.rowsInserted.disconnect(self._fit_columns_once)
+        self.table.resizeColumnsToContents()
+        header = self.table.horizontalHeader()
+        for i in range(header.count()):
+            width = self.table.columnWidth(i)
+            self.table.setColumnWidth(i, min(max(width + 12, 56), 320))
 
 
 def make_dock(title: str, object_name: str, widget: QWidget) -> QDockWidget:
