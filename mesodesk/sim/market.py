@@ -426,26 +426,28 @@ class UnderlyingSpec:
     spot_vol_beta: float  # ATM vol level multiplier exp(-beta ln(S/S0))
 
 
+# Skew a/b are calibrated so a 30-45 DTE 20-delta put sits about 4-5 vol points over ATM
+# and the local slope there is ~0.02 vol points per index point (SPX), as listed markets show.
 UNDERLYINGS: dict[str, UnderlyingSpec] = {
     "SPX": UnderlyingSpec(
         "SPX", 6000.0, 0.15, 0.013, "SPX", "SPXW", (0, 1, 2, 3, 4), 14,
         ((0.12, 5.0), (0.20, 25.0), (0.30, 50.0)), 0.05, 0.10, 3.0, 1.00, 0.25,
-        -0.31, 0.13, 3.0,
+        -0.16, 0.07, 3.0,
     ),
     "SPY": UnderlyingSpec(
         "SPY", 600.0, 0.15, 0.012, "SPY", "SPY", (0, 2, 4), 35,
         ((0.30, 1.0),), 0.01, 0.01, math.inf, 0.10, 0.005,
-        -0.31, 0.13, 3.0,
+        -0.16, 0.07, 3.0,
     ),
     "QQQ": UnderlyingSpec(
         "QQQ", 520.0, 0.19, 0.006, "QQQ", "QQQ", (0, 2, 4), 35,
         ((0.30, 1.0),), 0.01, 0.01, math.inf, 0.12, 0.005,
-        -0.27, 0.12, 2.5,
+        -0.14, 0.06, 2.5,
     ),
     "RUT": UnderlyingSpec(
         "RUT", 2300.0, 0.21, 0.012, "RUT", "RUTW", (0, 1, 2, 3, 4), 14,
         ((0.10, 5.0), (0.30, 10.0)), 0.05, 0.10, 3.0, 1.00, 0.10,
-        -0.24, 0.11, 2.5,
+        -0.12, 0.055, 2.5,
     ),
 }  # fmt: skip
 

@@ -50,11 +50,11 @@ def test_positions_table_shows_live_changing_rows(qloop, qtbot, tmp_path: Path, 
             await until(lambda: all(_column_texts(model, "pnl")))
             first = {k: _column_texts(model, k) for k in ("pnl", "delta", "und_price")}
             await until(lambda: all(_column_texts(model, k) != v for k, v in first.items()))
+            await until(lambda: model.data_changed_emits > 0)  # the change reached the view
             await until(lambda: window.accounts_model.rowCount() >= 2)
             assert window.hub_labels["control"].text().endswith("Connected")
             assert session.hub_state("data") == ConnectionState.CONNECTED
             assert session.url in window.server_label.text()
-            assert model.data_changed_emits > 0
             qtmodeltester.check(model)
             qtmodeltester.check(window.accounts_model)
             image = window.grab().toImage()
