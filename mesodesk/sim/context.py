@@ -5,7 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from typing import Any
+
 from mesodesk.contract import LivePositionDetails
+from mesodesk.sim.events import EventLog
+from mesodesk.sim.idempotency import IdempotencyService
 from mesodesk.sim.market import Market
 from mesodesk.sim.pricing import PositionPricer
 from mesodesk.sim.ticker import MarketTicker
@@ -18,7 +22,14 @@ class SimContext:
     market: Market
     ticker: MarketTicker
     pricer: PositionPricer
+    events: EventLog
+    idempotency: IdempotencyService
     active_streams: int = 0
+    # Domain services, created in SimulatorServer._build_services.
+    jobs: Any = None  # prepare jobs (entry/exit/adjustment)
+    signals: Any = None  # periodic signal evaluator
+    broker: Any = None  # paper broker: orders, executions, fills
+    agents: Any = None  # simulated agent/connector status
 
     def position_details(self, position: PositionRecord) -> LivePositionDetails:
         """The GetPosition view: the record plus its legs and current pricing blocks."""

@@ -31,6 +31,7 @@ from mesodesk.contract import (
     MesoContractType,
     MesoOptionType,
 )
+from mesodesk.sim.execplans import ExecPlan, ExecPlanKind, ExecPlanStatus, PlannedLeg
 from mesodesk.sim.market import Market, OptionSpec
 from mesodesk.sim.world import PositionRecord, World
 
@@ -215,5 +216,11 @@ def _seed_position(
     ))
     for leg_model in legs:
         world.save_leg(leg_model)
-    world.store.put("exec_plans", exec_plan_id, {"ExecPlanId": exec_plan_id, "Kind": "Entry",
-                                                 "PositionId": position_id}, position_id=position_id)
+    world.store.put("exec_plans", exec_plan_id, ExecPlan(
+        id=exec_plan_id, kind=ExecPlanKind.Entry, strategy_id=strategy.id, strategy_name=strategy.name,
+        broker_account_id=seed.account, position_id=position_id, position_name=seed.name, underlying=symbol,
+        created_at=opened, qty_multiplier=Decimal(seed.qty_multiplier),
+        legs={leg.name: PlannedLeg(name=leg.name, contract=leg.live_contract, qty=leg.qty / seed.qty_multiplier,
+                                   leg_group_id=leg.leg_group_id, filled_qty=leg.qty) for leg in legs},
+        leg_groups=groups, status=ExecPlanStatus.Done,
+    ), position_id=position_id)

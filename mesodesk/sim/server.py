@@ -9,6 +9,8 @@ from pathlib import Path
 
 from mesodesk.contract import HUB_PATHS, dumps
 from mesodesk.sim.context import SimContext
+from mesodesk.sim.events import EventLog
+from mesodesk.sim.idempotency import IdempotencyService
 from mesodesk.sim.hubs.control import build_control_hub
 from mesodesk.sim.hubs.data import build_data_hub
 from mesodesk.sim.hubs.events import build_event_hub
@@ -47,7 +49,12 @@ class SimulatorServer:
         self.world = World(self.store)
         seed_world(self.world, self.market)
         self.ticker = MarketTicker(self.market, tick_interval, on_tick=self._on_tick)
-        self.context = SimContext(self.world, self.market, self.ticker, PositionPricer(self.market))
+        self.events = EventLog(self.store)
+        self.context = SimContext(
+            self.world, self.market, self.ticker, PositionPricer(self.market), self.events,
+            IdempotencyService(self.store),
+        )
+        self._build_services()
         self.signalr = SignalRServer(
             authenticate=constant_time_token_check(api_key),
             dumps=dumps,
@@ -58,6 +65,11 @@ class SimulatorServer:
         self.signalr.add_hub(HUB_PATHS["control"], build_control_hub(self.context))
         self.signalr.add_hub(HUB_PATHS["data"], build_data_hub(self.context))
         self.signalr.add_hub(HUB_PATHS["event"], build_event_hub(self.context))
+
+    def _build_services(self) -> None:
+        """Create the domain services on ``self.context`` (each section is owned by one module)."""
+        # -- strategies, prepare jobs, signals --------------------------------------------
+        # -- broker, accounts, agents ---------------------------------------------------------
 
     def _resume_time(self) -> datetime:
         """Simulated time never runs backwards across restarts."""
@@ -82,11 +94,13 @@ class SimulatorServer:
 
     async def start(self, host: str = "127.0.0.1", port: int = 0, ssl_context: ssl.SSLContext | None = None) -> None:
         await self.signalr.start(host=host, port=port, ssl_context=ssl_context)
+        self.events.start()
         self.ticker.start()
         log.info("MesoLive simulator on %s (data in %s)", self.url, self.data_dir)
 
     async def stop(self) -> None:
         await self.ticker.stop()
+        await self.events.stop()
         self.save_clock()
         await self.signalr.stop()
         self.store.close()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -47,6 +47,8 @@ class Store:
         self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         self._lock = threading.RLock()
         self._depth = 0
+        self._after_commit: list[Callable[[], None]] = []
+        self._after_rollback: list[Callable[[], None]] = []
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA foreign_keys=ON")
@@ -78,10 +80,33 @@ class Store:
                 self._depth -= 1
                 if self._depth == 0:
                     self._db.execute("ROLLBACK")
+                    self._after_commit.clear()
+                    callbacks, self._after_rollback = self._after_rollback, []
+                    for callback in callbacks:
+                        callback()
                 raise
             self._depth -= 1
             if self._depth == 0:
                 self._db.execute("COMMIT")
+                self._after_rollback.clear()
+                callbacks, self._after_commit = self._after_commit, []
+                for callback in callbacks:
+                    callback()
+
+    def after_rollback(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` if the current transaction rolls back (to undo in-memory state)."""
+        with self._lock:
+            if self._depth > 0:
+                self._after_rollback.append(callback)
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` once the current transaction commits (at once outside one);
+        dropped if it rolls back. Use it to publish what a transaction wrote."""
+        with self._lock:
+            if self._depth == 0:
+                callback()
+            else:
+                self._after_commit.append(callback)
 
     # -- meta and counters -------------------------------------------------
     def meta_get(self, key: str) -> str | None:

@@ -1,4 +1,5 @@
-"""Control hub (/hubs/control/v1): accounts, agents, strategies, positions and legs."""
+"""Control hub (/hubs/control/v1): accounts, agents, positions and legs here; strategies,
+prepare jobs and orders in their own modules."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from mesodesk.contract import (
     ListStrategiesResult,
 )
 from mesodesk.sim.context import SimContext
+from mesodesk.sim.hubs import orders, prepare, strategies
 from mesodesk.sim.hubs.api import api_method, not_found, paginate
 from mesodesk.sim.signalr import Hub, ServerConnection
 
@@ -114,4 +116,7 @@ def build_control_hub(ctx: SimContext) -> Hub:
     async def get_legs(conn: ServerConnection, args: GetLegsArgs) -> Any:
         return GetLegsResult(legs=[world.legs[i] for i in args.leg_ids if i in world.legs])
 
+    strategies.register(hub, ctx)
+    prepare.register(hub, ctx)
+    orders.register(hub, ctx)
     return hub

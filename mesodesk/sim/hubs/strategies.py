@@ -1,0 +1,10 @@
+"""Control hub methods: strategies (being built)."""
+
+from __future__ import annotations
+
+from mesodesk.sim.context import SimContext
+from mesodesk.sim.signalr import Hub
+
+
+def register(hub: Hub, ctx: SimContext) -> None:
+    """Add this area's methods to the Control hub."""
