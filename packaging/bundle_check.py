@@ -39,12 +39,15 @@ PRUNE_PATTERNS: tuple[str, ...] = (
     "pyside6/*plugins/platforms/*qdirect2d*",
     # GTK3 platform theme: would need the host's GTK3 (not a dependency); Qt's Fusion is used instead.
     "pyside6/*plugins/platformthemes/*qgtk3*",
+    # evdev/TUIO input plugins are for eglfs/linuxfb kiosks (TUIO would pull in QtNetwork + Kerberos).
+    "pyside6/*plugins/generic/*",
     # Qt libraries only the plugins above need.
     "pyside6/*libqt6eglfs*",
     "pyside6/*libqt6wayland*",
     "pyside6/*libqt6wlshell*",
     "libqt6eglfs*",
     "libqt6wayland*",
+    "libqt6wlshell*",
     # Image formats a trading console never loads (keep png/jpeg/svg/ico/gif).
     "pyside6/*plugins/imageformats/*qtga*",
     "pyside6/*plugins/imageformats/*qtiff*",
@@ -62,6 +65,125 @@ PRUNE_PATTERNS: tuple[str, ...] = (
     "pyside6/qt/metatypes/*",
     "pyside6/qt/lib/cmake/*",
 )
+
+# Linux only: shared libraries taken from the system instead of the bundle. Each one is covered by
+# a package in the .deb's Depends (packaging/linux/control.in), so the distribution keeps them
+# patched; PyInstaller would otherwise copy the build machine's copies. soname regex -> package.
+LINUX_SYSTEM_LIBS: dict[str, str] = {
+    r"libX11\.so": "libx11-6",
+    r"libX11-xcb\.so": "libx11-xcb1",
+    r"libXext\.so": "libxext6",
+    r"libXrender\.so": "libxrender1",
+    r"libxcb\.so": "libxcb1",
+    r"libxcb-cursor\.so": "libxcb-cursor0",
+    r"libxcb-glx\.so": "libxcb-glx0",
+    r"libxcb-icccm\.so": "libxcb-icccm4",
+    r"libxcb-image\.so": "libxcb-image0",
+    r"libxcb-keysyms\.so": "libxcb-keysyms1",
+    r"libxcb-randr\.so": "libxcb-randr0",
+    r"libxcb-render-util\.so": "libxcb-render-util0",
+    r"libxcb-render\.so": "libxcb-render0",
+    r"libxcb-shape\.so": "libxcb-shape0",
+    r"libxcb-shm\.so": "libxcb-shm0",
+    r"libxcb-sync\.so": "libxcb-sync1",
+    r"libxcb-util\.so": "libxcb-util1",
+    r"libxcb-xfixes\.so": "libxcb-xfixes0",
+    r"libxcb-xkb\.so": "libxcb-xkb1",
+    r"libxkbcommon\.so": "libxkbcommon0",
+    r"libxkbcommon-x11\.so": "libxkbcommon-x11-0",
+    r"libfontconfig\.so": "libfontconfig1",
+    r"libfreetype\.so": "libfreetype6",
+    r"lib(glib|gobject|gio|gmodule|gthread)-2\.0\.so": "libglib2.0-0",
+    r"libdbus-1\.so": "libdbus-1-3",
+    r"libz\.so": "zlib1g",
+    r"libGL\.so|libGLX\.so|libOpenGL\.so|libGLdispatch\.so": "libgl1",
+    r"libEGL\.so": "libegl1",
+}
+# Always provided by the C library (libc6), never bundled by PyInstaller.
+LINUX_LIBC = re.compile(r"^(ld-linux.*|libc|libm|libdl|libpthread|librt|libresolv|libutil|libanl)\.so")
+
+
+def is_system_lib(name: str) -> bool:
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    return any(re.match(rx, base) for rx in LINUX_SYSTEM_LIBS)
+
+
+def system_package(soname: str) -> str | None:
+    for rx, pkg in LINUX_SYSTEM_LIBS.items():
+        if re.match(rx, soname):
+            return pkg
+    return None
+
+
+def elf_needed(path: str | Path) -> list[str]:
+    """DT_NEEDED entries (direct dependencies) of an ELF file, read with `readelf -d`."""
+    import subprocess
+
+    try:
+        out = subprocess.run(["readelf", "-d", str(path)], capture_output=True, text=True, check=False).stdout
+    except FileNotFoundError:  # no binutils: nothing is treated as orphaned
+        return []
+    return re.findall(r"\(NEEDED\)\s+Shared library: \[([^\]]+)\]", out)
+
+
+def drop_orphans(
+    entries: list[tuple], dropped: list[tuple], needed=elf_needed, resolve=None
+) -> tuple[list[tuple], list[str]]:
+    """Remove shared libraries that only dropped files needed.
+
+    entries: the binary TOC entries kept so far, (dest, src, typecode); dropped: the entries
+    removed (pruned plugins, system libraries). A bundled library reachable through DT_NEEDED from
+    a dropped entry (also through libraries that are not bundled, found with `resolve(name) ->
+    path`) is an orphan candidate; it stays if a kept non-candidate reaches it through bundled
+    libraries. Returns (kept entries, dest names removed).
+    """
+    by_name: dict[str, tuple] = {}
+    for e in entries:
+        if e[2] != "SYMLINK":
+            by_name.setdefault(Path(e[0]).name, e)
+    dropped_names = {Path(e[0]).name for e in dropped}
+
+    def closure(starts: list[tuple], through_unbundled: bool) -> set[str]:
+        seen: set[str] = set()
+        visited: set[str] = set()
+        todo = [e[1] for e in starts if e[2] != "SYMLINK" and e[1]]
+        while todo:
+            for lib in needed(todo.pop()):
+                if lib in seen or lib in visited:
+                    continue
+                if lib in by_name and lib not in dropped_names:
+                    seen.add(lib)
+                    todo.append(by_name[lib][1])
+                elif through_unbundled and resolve is not None:
+                    visited.add(lib)
+                    path = resolve(lib)
+                    if path:
+                        todo.append(path)
+        return seen
+
+    candidates = closure(dropped, through_unbundled=True)
+    roots = [e for e in entries if Path(e[0]).name not in candidates]
+    orphans = candidates - closure(roots, through_unbundled=False)
+    kept = [e for e in entries if not (e[2] != "SYMLINK" and Path(e[0]).name in orphans)]
+    return kept, [e[0] for e in entries if e not in kept]
+
+
+def drop_dangling_symlinks(*tocs: list[tuple]) -> tuple[list[list[tuple]], list[str]]:
+    """Remove SYMLINK entries (src = target relative to the link's folder) whose target is gone."""
+    present = {_norm(e[0]) for toc in tocs for e in toc if e[2] != "SYMLINK"}
+    out, removed = [], []
+    for toc in tocs:
+        kept = []
+        for e in toc:
+            if e[2] == "SYMLINK":
+                target = os.path.normpath(str(Path(e[0]).parent / e[1])).replace("\\", "/").lower()
+                if target not in present:
+                    removed.append(e[0])
+                    continue
+            kept.append(e)
+        out.append(kept)
+    return out, removed
+
 
 # ---------------------------------------------------------------------------- guard
 # A file whose bundle path matches one of these means a Qt module we never want has come back

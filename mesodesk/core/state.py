@@ -1,8 +1,10 @@
 """The application's Qt-free state: the single source of truth the UI renders.
 
 Tables are keyed by id and filled by :class:`~mesodesk.core.session.Session`
-from snapshots, paged lists and streams. Rows are small view objects that
-combine the summary model with the latest streamed pricing blocks.
+from snapshots, paged lists, streams and Event Hub events (see
+:mod:`mesodesk.core.store`). Rows are small view objects that combine the wire
+model with the latest streamed pricing blocks; the blotters read them through
+their declared columns.
 """
 
 from __future__ import annotations
@@ -11,9 +13,26 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
-from mesodesk.contract import LiveAccount, LivePosition, LivePositionDetails, PositionDataEntry
+from mesodesk.contract import (
+    AgentInfo,
+    LiveAccount,
+    LiveExecution,
+    LiveGreeks,
+    LiveLeg,
+    LivePnL,
+    LivePosition,
+    LivePositionDetails,
+    LivePrices,
+    LiveStrategy,
+    MesoLiveEvent,
+    Order,
+    PositionDataEntry,
+)
 from mesodesk.core.tables import Table
+
+HUBS = ("control", "data", "event")
 
 
 def _mark(block: Any) -> Any:
@@ -29,6 +48,7 @@ class PositionRow:
     data: PositionDataEntry | None = None
     updates: int = 0
     received_at: datetime | None = None
+    realized_override: Decimal | None = None  # from PositionUpdate events, newer than the snapshot
 
     @property
     def id(self) -> int:
@@ -63,6 +83,8 @@ class PositionRow:
         pnl = self._pnl()
         if pnl is not None and pnl.realized is not None:
             return pnl.realized  # type: ignore[no-any-return]
+        if self.realized_override is not None:
+            return self.realized_override
         return self.details.realized_pnl if self.details is not None else None
 
     def greek(self, name: str) -> Decimal | None:
@@ -79,8 +101,150 @@ class PositionRow:
         return self.data.timestamp if self.data is not None else None
 
 
+@dataclass(eq=False)
+class LegRow:
+    """A leg plus the leg blocks of its position's stream."""
+
+    leg: LiveLeg
+    prices: LivePrices | None = None
+    greeks: LiveGreeks | None = None
+    pnl: LivePnL | None = None
+    status: str | None = None  # last LegUpdate status, if any
+
+    @property
+    def id(self) -> int:
+        return self.leg.id
+
+    @property
+    def position_id(self) -> int:
+        return self.leg.live_position_id
+
+    @property
+    def contract_text(self) -> str:
+        c = self.leg.live_contract
+        parts = [c.root or c.underlying.symbol]
+        if c.expiration is not None:
+            parts.append(c.expiration.strftime("%d%b%y").upper())
+        if c.strike is not None:
+            parts.append(f"{c.strike.normalize():f}")
+        if c.option_type is not None:
+            parts.append(str(c.option_type.value)[:1])
+        return " ".join(parts)
+
+    @property
+    def expiration(self) -> datetime | None:
+        return self.leg.live_contract.expiration
+
+    @property
+    def mark(self) -> Decimal | None:
+        return _mark(self.prices)
+
+    @property
+    def pnl_mark(self) -> Decimal | None:
+        return _mark(self.pnl)
+
+    def greek(self, name: str) -> Decimal | None:
+        values = _mark(self.greeks)
+        return None if values is None else getattr(values, name, None)
+
+    @property
+    def is_open(self) -> bool:
+        return self.leg.closed_at is None
+
+
+@dataclass(eq=False)
+class StrategyRow:
+    strategy: LiveStrategy
+    open_positions: int = 0
+
+    @property
+    def id(self) -> int:
+        return self.strategy.id
+
+    @property
+    def accounts_text(self) -> str:
+        return ", ".join(self.strategy.active_on_accounts)
+
+
+@dataclass(eq=False)
+class OrderRow:
+    """An order: the full ``Order`` when known, patched by ``OnOrderUpdate`` events."""
+
+    order_id: int
+    order: Order | None = None
+    position_id: int | None = None
+    strategy_name: str | None = None
+    rejection: str | None = None
+
+    def _get(self, name: str) -> Any:
+        return None if self.order is None else getattr(self.order, name)
+
+    @property
+    def state(self) -> Any:
+        return self._get("state")
+
+    @property
+    def last_updated(self) -> datetime | None:
+        return self._get("last_updated")  # type: ignore[no-any-return]
+
+
+@dataclass(eq=False)
+class ExecutionRow:
+    execution: LiveExecution
+    position_id: int | None = None
+
+    @property
+    def id(self) -> int:
+        return self.execution.execution_id
+
+
+@dataclass(eq=False)
+class EventRow:
+    """One Event Hub event as the event log shows it."""
+
+    seq: int
+    time: datetime
+    type: str  # callback name without the "On" prefix, e.g. "OrderUpdate"
+    summary: str
+    level: str  # "info" | "warning" | "error"
+    event_id: UUID
+    event: MesoLiveEvent
+    strategy_id: int | None = None
+    strategy_name: str | None = None
+    position_id: int | None = None
+    account: str | None = None
+
+    @property
+    def is_signal(self) -> bool:
+        return self.type.endswith("Signal")
+
+
 @dataclass
 class AppState:
     accounts: Table[str, LiveAccount] = field(default_factory=lambda: Table("accounts"))
+    agents: Table[str, AgentInfo] = field(default_factory=lambda: Table("agents"))
+    strategies: Table[int, StrategyRow] = field(default_factory=lambda: Table("strategies"))
     positions: Table[int, PositionRow] = field(default_factory=lambda: Table("positions"))
+    legs: Table[int, LegRow] = field(default_factory=lambda: Table("legs"))
+    orders: Table[int, OrderRow] = field(default_factory=lambda: Table("orders"))
+    executions: Table[int, ExecutionRow] = field(default_factory=lambda: Table("executions"))
+    events: Table[int, EventRow] = field(default_factory=lambda: Table("events"))
+    #: exec plan id -> position id (orders and executions only carry the exec plan)
+    exec_plan_positions: dict[int, int] = field(default_factory=dict)
     stream_updates: int = 0
+    #: hub name -> True while that hub is not connected (the UI greys its data out)
+    stale: dict[str, bool] = field(default_factory=lambda: dict.fromkeys(HUBS, True))
+    latency_ms: float | None = None
+    last_event_seq: int = 0
+    #: server methods this server does not serve (older server / simulator): shown, not retried
+    unsupported: set[str] = field(default_factory=set)
+    event_log_limit: int = 5000
+    #: EventId -> event log key (dedupe of replays and on-connect pushes)
+    event_keys: dict[UUID, int] = field(default_factory=dict)
+
+    def tables(self) -> dict[str, Table[Any, Any]]:
+        return {
+            "accounts": self.accounts, "agents": self.agents, "strategies": self.strategies,
+            "positions": self.positions, "legs": self.legs, "orders": self.orders,
+            "executions": self.executions, "events": self.events,
+        }

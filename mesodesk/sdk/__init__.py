@@ -8,6 +8,7 @@
 from mesodesk.sdk._signalr import (
     ConnectionLostError,
     ConnectionState,
+    ConnectTimeoutError,
     InvocationTimeout,
     NotConnectedError,
     SignalRAuthError,
@@ -15,18 +16,23 @@ from mesodesk.sdk._signalr import (
     SignalRInvocationError,
     SignalRStreamError,
 )
-from mesodesk.sdk.control import MesoLiveControlHubClient
+from mesodesk.sdk.control import IdempotencyOutcome, MesoLiveControlHubClient
 from mesodesk.sdk.data import MesoLiveDataHubClient
-from mesodesk.sdk.errors import MesoLiveApiException, MesoLiveError
-from mesodesk.sdk.events import MesoLiveEventHubClient
+from mesodesk.sdk.errors import IdempotencyFailedError, MesoLiveApiException, MesoLiveError, OutcomeUnknownError
+from mesodesk.sdk.events import EventCursorStore, JsonFileEventCursorStore, MesoLiveEventHubClient
 
 #: The official SDK's name for stream failures.
 MesoLiveSignalRError = SignalRError
 
 __all__ = [
+    "ConnectTimeoutError",
     "ConnectionLostError",
     "ConnectionState",
+    "EventCursorStore",
+    "IdempotencyFailedError",
+    "IdempotencyOutcome",
     "InvocationTimeout",
+    "JsonFileEventCursorStore",
     "MesoLiveApiException",
     "MesoLiveControlHubClient",
     "MesoLiveDataHubClient",
@@ -34,6 +40,7 @@ __all__ = [
     "MesoLiveEventHubClient",
     "MesoLiveSignalRError",
     "NotConnectedError",
+    "OutcomeUnknownError",
     "SignalRAuthError",
     "SignalRError",
     "SignalRInvocationError",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -16,6 +15,7 @@ from mesodesk.contract import (
     ErrorEvent,
     ExitSignalEvent,
     LegUpdateEvent,
+    MesoLiveEvent,
     OrderUpdateEvent,
     PositionAdjustmentPreparationCompletedEvent,
     PositionAdjustmentPreparationFailedEvent,
@@ -25,26 +25,31 @@ from mesodesk.contract import (
     PositionExitPreparationFailedEvent,
     PositionUpdateEvent,
 )
-from mesodesk.sdk._signalr import SignalRConnection
 
 Remover = Callable[[], None]
+#: A sync or async event handler.
+EventHandler = Callable[[Any], Awaitable[None] | None]
 
 
 class EventCallbacksMixin:
     """``on_<event>(handler)`` registers a sync or async handler and returns a remover.
 
-    Handlers run one after another in registration order, each event exactly once;
-    an exception in a handler is logged and the connection lives on."""
+    Handlers run one after another in registration order, each event exactly once
+    (after dedupe, in ``EventSeqId`` order); an exception in a handler is logged and
+    the connection lives on. ``on_event(handler)`` receives every event of any type.
+    """
 
-    _connection: SignalRConnection
+    def _register(self, callback: str | None, model: type[Any] | None, handler: EventHandler) -> Remover:
+        raise NotImplementedError  # implemented by MesoLiveEventHubClient
 
-    def _register(self, callback: str, model: type[Any], handler: Callable[[Any], Any]) -> Remover:
-        async def dispatch(payload: Any, *_: Any) -> None:
-            result = handler(model.model_validate(payload))
-            if inspect.isawaitable(result):
-                await result
+    def on_event(self, handler: Callable[[MesoLiveEvent], Awaitable[None] | None]) -> Remover:
+        """Handle EVERY event, whatever its type (after dedupe, in order).
 
-        return self._connection.on(callback, dispatch)
+        ``handler(event)`` gets the typed payload (a :class:`MesoLiveEvent` subclass);
+        ``mesodesk.contract.event_type_of(event)`` gives its callback name
+        (``"OnOrderUpdate"``). Returns a remover.
+        """
+        return self._register(None, None, handler)
 
     def on_entry_signal(self, handler: Callable[[EntrySignalEvent], Awaitable[None] | None]) -> Remover:
         """Handle ``OnEntrySignal`` events (:class:`EntrySignalEvent`)."""

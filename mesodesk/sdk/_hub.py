@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+import ssl as ssl_module
+from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import Any, ClassVar, Self, TypeVar
+from typing import Any, ClassVar, Generic, Self, TypeVar
 
 from pydantic import BaseModel, TypeAdapter
 
 from mesodesk.contract import HUB_PATHS, MesoLiveApiResponse, StatusCode, WireModel, to_wire
-from mesodesk.sdk._signalr import ConnectionState, SignalRConnection
+from mesodesk.sdk._signalr import ConnectionState, NotConnectedError, SignalRConnection, SignalRStream
 from mesodesk.sdk.errors import MesoLiveApiException
 
 log = logging.getLogger("mesodesk.sdk")
@@ -52,7 +54,17 @@ class HubClient:
     ``base_url`` is the server root (``https://host``); the hub path is appended.
     ``api_key`` (or an ``access_token_factory``, which may be async) is sent as a
     bearer token from the very first negotiate. Use ``async with`` or
-    ``connect()``/``close()``; reconnects are automatic and unlimited.
+    ``connect()``/``close()``; reconnects are automatic and unlimited (backoff with
+    jitter, see :func:`~mesodesk.sdk._signalr.default_backoff`).
+
+    Args:
+        invoke_timeout: default per-call timeout (every method also takes ``timeout=``).
+        ssl: an :class:`ssl.SSLContext` for ``https``/``wss`` (e.g. a private CA:
+            ``ssl.create_default_context(cafile=...)``).
+        connection_options: passed to :class:`SignalRConnection` (``server_timeout``,
+            ``keep_alive_interval``, ``connect_timeout``, ``reconnect_backoff``, ``headers``,
+            ``max_message_size``).
+        connection: use this ready connection instead (testing).
     """
 
     HUB: ClassVar[str] = ""
@@ -64,6 +76,7 @@ class HubClient:
         *,
         access_token_factory: TokenFactory | None = None,
         invoke_timeout: float = 30.0,
+        ssl: ssl_module.SSLContext | None = None,
         connection: SignalRConnection | None = None,
         **connection_options: Any,
     ) -> None:
@@ -81,27 +94,68 @@ class HubClient:
             self.url,
             access_token_factory=access_token_factory,
             invoke_timeout=invoke_timeout,
+            ssl=ssl,
             **connection_options,
         )
 
     # -- lifecycle -------------------------------------------------------------
     @property
     def connection(self) -> SignalRConnection:
+        """The underlying :class:`SignalRConnection` (``on_connected``, ``stream``, ...)."""
         return self._connection
 
     @property
     def state(self) -> ConnectionState:
+        """Disconnected, Connecting, Connected or Reconnecting."""
         return self._connection.state
 
     def add_state_listener(self, listener: Callable[[ConnectionState], Any]) -> Callable[[], None]:
         """Observe Disconnected/Connecting/Connected/Reconnecting. Returns a remover."""
         return self._connection.add_state_listener(listener)
 
-    async def connect(self) -> None:
-        await self._connection.start()
+    async def connect(self, *, timeout: float | None = None) -> None:
+        """Open the connection (raises :class:`SignalRAuthError` on 401/403, or
+        :class:`ConnectTimeoutError` when no connection was made within ``timeout``)."""
+        await self._connection.start(timeout=timeout)
 
     async def close(self) -> None:
+        """Close the connection and stop reconnecting."""
         await self._connection.stop()
+
+    @property
+    def connected(self) -> bool:
+        """Whether the connection is open right now."""
+        return self._connection.connected
+
+    async def wait_connected(self, timeout: float | None = None) -> None:
+        """Wait until the connection is open (e.g. after a drop, while it reconnects).
+
+        Raises :class:`TimeoutError` after ``timeout`` seconds and
+        :class:`NotConnectedError` if the client is closed.
+        """
+        if self._connection.connected:
+            return
+        if self._connection.state is ConnectionState.DISCONNECTED:
+            raise NotConnectedError(f"{self.url}: the client is closed")
+        loop = asyncio.get_running_loop()
+        opened: asyncio.Future[None] = loop.create_future()
+
+        def listener(state: ConnectionState) -> None:
+            if opened.done():
+                return
+            if state is ConnectionState.CONNECTED:
+                opened.set_result(None)
+            elif state is ConnectionState.DISCONNECTED:
+                opened.set_exception(NotConnectedError(f"{self.url}: the client was closed"))
+
+        remove = self._connection.add_state_listener(listener)
+        try:
+            if not self._connection.connected:
+                await asyncio.wait_for(opened, timeout)
+        finally:
+            remove()
+            if opened.done() and not opened.cancelled():
+                opened.exception()
 
     async def __aenter__(self) -> Self:
         await self.connect()
@@ -124,11 +178,58 @@ class HubClient:
             raise MesoLiveApiException(method, envelope.status, envelope.message, envelope.error, envelope.data)
         return envelope.data
 
-    async def _stream(self, method: str, args: BaseModel, item_type: type[R], maxsize: int) -> AsyncIterator[R]:
-        adapter: TypeAdapter[R] = TypeAdapter(item_type)
-        stream = self._connection.stream(method, wire_args(args), maxsize=maxsize)
-        try:
-            async for item in stream:
-                yield adapter.validate_python(item)
-        finally:
-            await stream.aclose()
+    def _stream(self, method: str, args: BaseModel, item_type: type[R], maxsize: int) -> HubStream[R]:
+        return HubStream(self._connection.stream(method, wire_args(args), maxsize=maxsize), item_type)
+
+
+class HubStream(Generic[R]):
+    """A typed server stream: ``async for item in stream`` yields validated models.
+
+    The ``StreamInvocation`` is sent on the first iteration. Leaving the loop early
+    (the stream is then dropped), cancelling the consuming task, ``await
+    stream.aclose()`` or leaving ``async with stream`` sends ``CancelInvocation``. At
+    most ``maxsize`` items are buffered; when the consumer is slow the oldest are
+    dropped (``dropped`` counts them), so the latest values win. A connection drop
+    ends the iteration with :class:`ConnectionLostError` (re-open the stream after
+    reconnecting); a server error with :class:`SignalRStreamError`.
+    """
+
+    def __init__(self, stream: SignalRStream, item_type: type[R]) -> None:
+        self._stream = stream
+        self._adapter: TypeAdapter[R] = _item_adapter(item_type)
+
+    @property
+    def method(self) -> str:
+        """The hub stream method."""
+        return self._stream.method
+
+    @property
+    def dropped(self) -> int:
+        """Items discarded because the consumer was slower than the server."""
+        return self._stream.dropped
+
+    def __aiter__(self) -> HubStream[R]:
+        return self
+
+    async def __anext__(self) -> R:
+        return self._adapter.validate_python(await self._stream.__anext__())
+
+    async def aclose(self) -> None:
+        """Stop the stream (sends ``CancelInvocation`` unless the server already completed it)."""
+        await self._stream.aclose()
+
+    async def __aenter__(self) -> HubStream[R]:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+
+_ITEM_ADAPTERS: dict[Any, TypeAdapter[Any]] = {}
+
+
+def _item_adapter(item_type: Any) -> TypeAdapter[Any]:
+    adapter = _ITEM_ADAPTERS.get(item_type)
+    if adapter is None:
+        adapter = _ITEM_ADAPTERS[item_type] = TypeAdapter(item_type)
+    return adapter

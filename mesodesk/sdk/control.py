@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from dataclasses import dataclass
 from typing import Any, ClassVar, cast
+
+import orjson
 
 from mesodesk.contract import (
     ApplyPaperFillsArgs,
@@ -33,7 +38,9 @@ from mesodesk.contract import (
     GetPreparePositionExitStatusArgs,
     GetPreparePositionExitStatusResult,
     GetStrategyArgs,
+    IdempotencyOperation,
     IdempotencyRecord,
+    IdempotencyRecordStatus,
     ListAccountsArgs,
     ListAccountsResult,
     ListAgentsArgs,
@@ -61,11 +68,80 @@ from mesodesk.contract import (
     SendOrderArgs,
     SendOrderResult,
     StartPrepareResult,
+    StatusCode,
     UpdateStrategyArgs,
+    WireModel,
 )
 from mesodesk.sdk._hub import HubClient, build_args
 from mesodesk.sdk._idempotency import with_idempotency_key
 from mesodesk.sdk._paging import PagingMixin
+from mesodesk.sdk._signalr import ConnectionLostError, InvocationTimeout, NotConnectedError
+from mesodesk.sdk.errors import IdempotencyFailedError, MesoLiveApiException, OutcomeUnknownError
+
+log = logging.getLogger("mesodesk.sdk.control")
+
+
+#: result model of each idempotent operation (to rebuild ``ResponseData``)
+RESULT_TYPES: dict[IdempotencyOperation, type[WireModel]] = {
+    IdempotencyOperation.StartPreparePositionEntry: StartPrepareResult,
+    IdempotencyOperation.StartPreparePositionExit: StartPrepareResult,
+    IdempotencyOperation.StartPreparePositionAdjustment: StartPrepareResult,
+    IdempotencyOperation.CancelPreparePositionEntry: CancelPrepareResult,
+    IdempotencyOperation.CancelPreparePositionExit: CancelPrepareResult,
+    IdempotencyOperation.CancelPreparePositionAdjustment: CancelPrepareResult,
+    IdempotencyOperation.SendOrder: SendOrderResult,
+    IdempotencyOperation.CancelOrder: CancelOrderResult,
+    IdempotencyOperation.ApplyPaperFills: ApplyPaperFillsResult,
+}
+
+_UNKNOWN_OUTCOME = (InvocationTimeout, ConnectionLostError, NotConnectedError)
+
+
+@dataclass(frozen=True)
+class IdempotencyOutcome:
+    """What the server recorded for an ``IdempotencyKey`` (see :meth:`MesoLiveControlHubClient.idempotency_outcome`).
+
+    ``status`` is ``None`` when the server has no record: the request never arrived
+    (or failed argument validation), so re-sending it with the same key is safe.
+    ``data`` is the typed result of a ``Completed`` call (e.g. :class:`SendOrderResult`).
+    """
+
+    idempotency_key: str
+    status: IdempotencyRecordStatus | None
+    record: IdempotencyRecord | None = None
+    data: Any = None
+
+    @property
+    def found(self) -> bool:
+        """Whether the server knows the key."""
+        return self.record is not None
+
+    @property
+    def completed(self) -> bool:
+        return self.status == IdempotencyRecordStatus.Completed
+
+    @property
+    def failed(self) -> bool:
+        return self.status == IdempotencyRecordStatus.Failed
+
+    @property
+    def processing(self) -> bool:
+        return self.status == IdempotencyRecordStatus.Processing
+
+
+def result_from_record(record: IdempotencyRecord, result_type: type[WireModel] | None = None) -> Any:
+    """The typed result of a ``Completed`` record, rebuilt from ``ResponseData``
+    (falling back to ``JobId``/``LiveOrderIds`` when the server stored no data)."""
+    model = result_type or RESULT_TYPES.get(record.operation)
+    if model is None:
+        return None
+    if record.response_data:
+        return model.model_validate(orjson.loads(record.response_data))
+    if model is StartPrepareResult and record.job_id:
+        return StartPrepareResult(job_id=record.job_id)
+    if model is SendOrderResult and record.live_order_ids is not None:
+        return SendOrderResult(order_ids=record.live_order_ids)
+    return None
 
 
 class MesoLiveControlHubClient(PagingMixin, HubClient):
@@ -73,9 +149,111 @@ class MesoLiveControlHubClient(PagingMixin, HubClient):
 
     Every method takes its args model, or keyword arguments that build it, and
     raises :class:`~mesodesk.sdk.errors.MesoLiveApiException` on a non-Success status.
+
+    The nine idempotent methods (``start_prepare_*``, ``cancel_prepare_*``,
+    ``send_order``, ``cancel_order``, ``apply_paper_fills``) generate an
+    ``IdempotencyKey`` with the documented prefix when none is given, and never
+    resend blindly: when the outcome of a call is unknown (timeout, or the
+    connection dropped in flight) they wait for the reconnection and ask
+    ``GetIdempotencyRecord``: ``Processing`` -> poll, ``Completed`` -> return the
+    recorded result, ``Failed`` -> raise :class:`IdempotencyFailedError`, no record
+    -> the request never arrived: resend once with the same key. Recovery gives up
+    after ``recovery_timeout`` seconds with :class:`OutcomeUnknownError`.
+
+    Args (besides :class:`HubClient`'s):
+        recovery_timeout: how long an idempotent call may spend recovering.
+        recovery_poll_interval: delay between ``GetIdempotencyRecord`` polls.
     """
 
     HUB: ClassVar[str] = "control"
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str | None = None,
+        *,
+        recovery_timeout: float = 120.0,
+        recovery_poll_interval: float = 0.25,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(base_url, api_key, **kwargs)
+        self.recovery_timeout = recovery_timeout
+        self.recovery_poll_interval = recovery_poll_interval
+
+    # -- idempotency ---------------------------------------------------------------------
+    async def idempotency_outcome(self, idempotency_key: str, *, timeout: float | None = None) -> IdempotencyOutcome:
+        """The recorded outcome of ``idempotency_key``: status plus the typed result.
+
+        A missing record (``NotFound``) gives ``IdempotencyOutcome(status=None)``;
+        other failures raise :class:`MesoLiveApiException`.
+        """
+        try:
+            record = await self.get_idempotency_record(idempotency_key=idempotency_key, timeout=timeout)
+        except MesoLiveApiException as exc:
+            if exc.status == StatusCode.NotFound:
+                return IdempotencyOutcome(idempotency_key, None)
+            raise
+        data = result_from_record(record) if record.status == IdempotencyRecordStatus.Completed else None
+        return IdempotencyOutcome(idempotency_key, record.status, record, data)
+
+    async def _invoke_idempotent(self, method: str, args: WireModel, result_type: type[WireModel],
+                                 timeout: float | None) -> Any:
+        try:
+            return await self._invoke(method, args, result_type, timeout)
+        except _UNKNOWN_OUTCOME as exc:
+            if isinstance(exc, NotConnectedError):
+                raise  # never sent: nothing to recover
+            log.warning("%s outcome unknown (%s); recovering through GetIdempotencyRecord", method, exc)
+            return await self._recover(method, args, result_type, timeout, exc)
+
+    async def _recover(self, method: str, args: WireModel, result_type: type[WireModel],
+                       timeout: float | None, cause: BaseException) -> Any:
+        key: str = getattr(args, "idempotency_key")
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.recovery_timeout
+        resent = False
+
+        def remaining() -> float:
+            left = deadline - loop.time()
+            if left <= 0:
+                raise OutcomeUnknownError(method, key, "recovery timed out") from cause
+            return left
+
+        while True:
+            try:
+                await self.wait_connected(remaining())
+            except TimeoutError:
+                raise OutcomeUnknownError(method, key, "no reconnection in time") from cause
+            try:
+                outcome = await self.idempotency_outcome(key, timeout=min(remaining(), timeout or 30.0))
+            except _UNKNOWN_OUTCOME:
+                await asyncio.sleep(min(self.recovery_poll_interval, remaining()))
+                continue
+            if outcome.completed:
+                log.info("%s %s: recovered the recorded result", method, key)
+                return result_from_record(outcome.record, result_type) if outcome.record else None
+            if outcome.failed:
+                assert outcome.record is not None
+                raise IdempotencyFailedError(method, outcome.record)
+            if outcome.processing:
+                await asyncio.sleep(min(self.recovery_poll_interval, remaining()))
+                continue
+            # No record: the request never reached the server. Resending with the same key is safe.
+            if resent:
+                raise OutcomeUnknownError(method, key, "the server has no record even after a resend") from cause
+            resent = True
+            log.info("%s %s: the server has no record; resending with the same key", method, key)
+            try:
+                return await self._invoke(method, args, result_type, timeout)
+            except MesoLiveApiException as exc:
+                if exc.status == StatusCode.DuplicateRequest and exc.data is not None:
+                    return exc.data  # the resend raced the original: same outcome
+                if exc.status == StatusCode.Conflict and getattr(exc.error, "code", None) == "Processing":
+                    continue
+                raise
+            except _UNKNOWN_OUTCOME:
+                await asyncio.sleep(min(self.recovery_poll_interval, remaining()))
+                continue
 
     async def get_idempotency_record(
         self, args: GetIdempotencyRecordArgs | None = None, /, *, timeout: float | None = None, **kwargs: Any
@@ -205,7 +383,7 @@ class MesoLiveControlHubClient(PagingMixin, HubClient):
         ``IdempotencyKey`` defaults to a fresh ``prep_entry_<uuid>`` key.
         """
         args = build_args(PreparePositionEntryArgs, args, with_idempotency_key(PreparePositionEntryArgs, args, kwargs, "prep_entry_"))
-        return cast(StartPrepareResult, await self._invoke("StartPreparePositionEntry", args, StartPrepareResult, timeout))
+        return cast(StartPrepareResult, await self._invoke_idempotent("StartPreparePositionEntry", args, StartPrepareResult, timeout))
 
     async def get_prepare_position_entry_status(
         self, args: GetPreparePositionEntryStatusArgs | None = None, /, *, timeout: float | None = None, **kwargs: Any
@@ -223,7 +401,7 @@ class MesoLiveControlHubClient(PagingMixin, HubClient):
         ``IdempotencyKey`` defaults to a fresh ``cancel_prep_entry_<uuid>`` key.
         """
         args = build_args(CancelPreparePositionEntryArgs, args, with_idempotency_key(CancelPreparePositionEntryArgs, args, kwargs, "cancel_prep_entry_"))
-        return cast(CancelPrepareResult, await self._invoke("CancelPreparePositionEntry", args, CancelPrepareResult, timeout))
+        return cast(CancelPrepareResult, await self._invoke_idempotent("CancelPreparePositionEntry", args, CancelPrepareResult, timeout))
 
     async def start_prepare_position_exit(
         self, args: PreparePositionExitArgs | None = None, /, *, timeout: float | None = None, **kwargs: Any
@@ -233,7 +411,7 @@ class MesoLiveControlHubClient(PagingMixin, HubClient):
         ``IdempotencyKey`` defaults to a fresh ``prep_exit_<uuid>`` key.
         """
         args = build_args(PreparePositionExitArgs, args, with_idempotency_key(PreparePositionExitArgs, args, kwargs, "prep_exit_"))
-        return cast(StartPrepareResult, await self._invoke("StartPreparePositionExit", args, StartPrepareResult, timeout))
+        return cast(StartPrepareResult, await self._invoke_idempotent("StartPreparePositionExit", args, StartPrepareResult, timeout))
 
     async def get_prepare_position_exit_status(
         self, args: GetPreparePositionExitStatusArgs | None = None, /, *, timeout: float | None = None, **kwargs: Any
@@ -251,7 +429,7 @@ class MesoLiveControlHubClient(PagingMixin, HubClient):
         ``IdempotencyKey`` defaults to a fresh ``cancel_prep_exit_<uuid>`` key.
         """
         args = build_args(CancelPreparePositionExitArgs, args, with_idempotency_key(CancelPreparePositionExitArgs, args, kwargs, "cancel_prep_exit_"))
-        return cast(CancelPrepareResult, await self._invoke("CancelPreparePositionExit", args, CancelPrepareResult, timeout))
+        return cast(CancelPrepareResult, await self._invoke_idempotent("CancelPreparePositionExit", args, CancelPrepareResult, timeout))
 
     async def start_prepare_position_adjustment(
         self, args: PreparePositionAdjustmentArgs | None = None, /, *, timeout: float | None = None, **kwargs: Any
@@ -261,7 +439,7 @@ class MesoLiveControlHubClient(PagingMixin, HubClient):
         ``IdempotencyKey`` defaults to a fresh ``prep_adj_<uuid>`` key.
         """
         args = build_args(PreparePositionAdjustmentArgs, args, with_idempotency_key(PreparePositionAdjustmentArgs, args, kwargs, "prep_adj_"))
-        return cast(StartPrepareResult, await self._invoke("StartPreparePositionAdjustment", args, StartPrepareResult, timeout))
+        return cast(StartPrepareResult, await self._invoke_idempotent("StartPreparePositionAdjustment", args, StartPrepareResult, timeout))
 
     async def get_prepare_position_adjustment_status(
         self, args: GetPreparePositionAdjustmentStatusArgs | None = None, /, *, timeout: float | None = None, **kwargs: Any
@@ -279,7 +457,7 @@ class MesoLiveControlHubClient(PagingMixin, HubClient):
         ``IdempotencyKey`` defaults to a fresh ``cancel_prep_adj_<uuid>`` key.
         """
         args = build_args(CancelPreparePositionAdjustmentArgs, args, with_idempotency_key(CancelPreparePositionAdjustmentArgs, args, kwargs, "cancel_prep_adj_"))
-        return cast(CancelPrepareResult, await self._invoke("CancelPreparePositionAdjustment", args, CancelPrepareResult, timeout))
+        return cast(CancelPrepareResult, await self._invoke_idempotent("CancelPreparePositionAdjustment", args, CancelPrepareResult, timeout))
 
     async def apply_paper_fills(
         self, args: ApplyPaperFillsArgs | None = None, /, *, timeout: float | None = None, **kwargs: Any
@@ -289,7 +467,7 @@ class MesoLiveControlHubClient(PagingMixin, HubClient):
         ``IdempotencyKey`` defaults to a fresh ``paper_fill_<uuid>`` key.
         """
         args = build_args(ApplyPaperFillsArgs, args, with_idempotency_key(ApplyPaperFillsArgs, args, kwargs, "paper_fill_"))
-        return cast(ApplyPaperFillsResult, await self._invoke("ApplyPaperFills", args, ApplyPaperFillsResult, timeout))
+        return cast(ApplyPaperFillsResult, await self._invoke_idempotent("ApplyPaperFills", args, ApplyPaperFillsResult, timeout))
 
     async def send_order(
         self, args: SendOrderArgs | None = None, /, *, timeout: float | None = None, **kwargs: Any
@@ -299,7 +477,7 @@ class MesoLiveControlHubClient(PagingMixin, HubClient):
         ``IdempotencyKey`` defaults to a fresh ``send_order_<uuid>`` key.
         """
         args = build_args(SendOrderArgs, args, with_idempotency_key(SendOrderArgs, args, kwargs, "send_order_"))
-        return cast(SendOrderResult, await self._invoke("SendOrder", args, SendOrderResult, timeout))
+        return cast(SendOrderResult, await self._invoke_idempotent("SendOrder", args, SendOrderResult, timeout))
 
     async def cancel_order(
         self, args: CancelOrderArgs | None = None, /, *, timeout: float | None = None, **kwargs: Any
@@ -309,7 +487,7 @@ class MesoLiveControlHubClient(PagingMixin, HubClient):
         ``IdempotencyKey`` defaults to a fresh ``cancel_order_<uuid>`` key.
         """
         args = build_args(CancelOrderArgs, args, with_idempotency_key(CancelOrderArgs, args, kwargs, "cancel_order_"))
-        return cast(CancelOrderResult, await self._invoke("CancelOrder", args, CancelOrderResult, timeout))
+        return cast(CancelOrderResult, await self._invoke_idempotent("CancelOrder", args, CancelOrderResult, timeout))
 
     async def get_order(
         self, args: GetOrderArgs | None = None, /, *, timeout: float | None = None, **kwargs: Any

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any, ClassVar, cast
 
 from mesodesk.contract import (
@@ -31,7 +30,7 @@ from mesodesk.contract import (
     StreamUnderlyingDataArgs,
     UnderlyingDataEntry,
 )
-from mesodesk.sdk._hub import HubClient, build_args
+from mesodesk.sdk._hub import HubClient, HubStream, build_args
 
 
 class MesoLiveDataHubClient(HubClient):
@@ -45,7 +44,7 @@ class MesoLiveDataHubClient(HubClient):
 
     def stream_position_data(
         self, args: StreamPositionDataArgs | None = None, /, *, maxsize: int = 64, **kwargs: Any
-    ) -> AsyncIterator[PositionDataEntry]:
+    ) -> HubStream[PositionDataEntry]:
         """``StreamPositionData``.
 
         An async iterator of :class:`PositionDataEntry`. Leaving the ``async for`` (or cancelling
@@ -63,7 +62,7 @@ class MesoLiveDataHubClient(HubClient):
 
     def stream_leg_data(
         self, args: StreamLegDataArgs | None = None, /, *, maxsize: int = 64, **kwargs: Any
-    ) -> AsyncIterator[LegDataEntry]:
+    ) -> HubStream[LegDataEntry]:
         """``StreamLegData``.
 
         An async iterator of :class:`LegDataEntry`. Leaving the ``async for`` (or cancelling
@@ -81,7 +80,7 @@ class MesoLiveDataHubClient(HubClient):
 
     def stream_legs_data(
         self, args: StreamLegsDataArgs | None = None, /, *, maxsize: int = 64, **kwargs: Any
-    ) -> AsyncIterator[LegsDataEntry]:
+    ) -> HubStream[LegsDataEntry]:
         """``StreamLegsData``.
 
         An async iterator of :class:`LegsDataEntry`. Leaving the ``async for`` (or cancelling
@@ -99,7 +98,7 @@ class MesoLiveDataHubClient(HubClient):
 
     def stream_combo_contracts_data(
         self, args: StreamComboContractsDataArgs | None = None, /, *, maxsize: int = 64, **kwargs: Any
-    ) -> AsyncIterator[ComboContractsDataEntry]:
+    ) -> HubStream[ComboContractsDataEntry]:
         """``StreamComboContractsData``.
 
         An async iterator of :class:`ComboContractsDataEntry`. Leaving the ``async for`` (or cancelling
@@ -118,7 +117,7 @@ class MesoLiveDataHubClient(HubClient):
 
     def stream_contract_data(
         self, args: StreamContractDataArgs | None = None, /, *, maxsize: int = 64, **kwargs: Any
-    ) -> AsyncIterator[ContractDataEntry]:
+    ) -> HubStream[ContractDataEntry]:
         """``StreamContractData``.
 
         An async iterator of :class:`ContractDataEntry`. Leaving the ``async for`` (or cancelling
@@ -137,7 +136,7 @@ class MesoLiveDataHubClient(HubClient):
 
     def stream_underlying_data(
         self, args: StreamUnderlyingDataArgs | None = None, /, *, maxsize: int = 64, **kwargs: Any
-    ) -> AsyncIterator[UnderlyingDataEntry]:
+    ) -> HubStream[UnderlyingDataEntry]:
         """``StreamUnderlyingData``.
 
         An async iterator of :class:`UnderlyingDataEntry`. Leaving the ``async for`` (or cancelling

@@ -32,3 +32,26 @@ class MesoLiveApiException(MesoLiveError):
     def validation_errors(self) -> dict[str, list[str]]:
         errors = getattr(self.error, "validation_errors", None)
         return dict(errors) if errors else {}
+
+
+class IdempotencyFailedError(MesoLiveApiException):
+    """An idempotent call's outcome was recovered and the server recorded it as ``Failed``.
+
+    ``record`` is the :class:`~mesodesk.contract.IdempotencyRecord`; ``status``,
+    ``message`` and ``error`` are the original response's.
+    """
+
+    def __init__(self, method: str, record: Any) -> None:
+        self.record = record
+        message = record.response_message or record.error_message or record.job_error_message
+        super().__init__(method, record.response_status or record.status, message, record.response_error)
+
+
+class OutcomeUnknownError(MesoLiveError, TimeoutError):
+    """The outcome of an idempotent call could not be established (no reconnection, or
+    recovery timed out). ``await client.idempotency_outcome(idempotency_key)`` later."""
+
+    def __init__(self, method: str, idempotency_key: str, reason: str) -> None:
+        self.method = method
+        self.idempotency_key = idempotency_key
+        super().__init__(f"{method} ({idempotency_key}): outcome unknown: {reason}")

@@ -1,21 +1,100 @@
-"""Event hub client (/hubs/event/v1): subscriptions, the event cursor and callbacks."""
+"""Event hub client (/hubs/event/v1): subscriptions, the event cursor and callbacks.
+
+The client delivers events without gaps and without duplicates: on every
+(re)connect it replays what it missed with ``GetEventsSince`` (paged), re-subscribes,
+catches up once more, and dedupes by ``EventId``; live events that arrive meanwhile
+are buffered and delivered afterwards in ``EventSeqId`` order.
+"""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, cast
+import asyncio
+import contextlib
+import inspect
+import json
+import logging
+import os
+import tempfile
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Iterable
+from pathlib import Path
+from typing import Any, ClassVar, Protocol, cast, runtime_checkable
+from uuid import UUID
 
 from mesodesk.contract import (
+    EVENT_CALLBACKS,
+    EventCallback,
     GetEventsSinceArgs,
     GetEventsSinceResult,
     GetLatestEventSeqIdArgs,
     GetLatestEventSeqIdResult,
+    MesoLiveEvent,
     SubscribeToStrategiesArgs,
     SubscribeToStrategiesResult,
     UnsubscribeFromStrategiesArgs,
     UnsubscribeFromStrategiesResult,
+    event_type_of,
 )
-from mesodesk.sdk._callbacks import EventCallbacksMixin
+from mesodesk.sdk._callbacks import EventCallbacksMixin, EventHandler, Remover
 from mesodesk.sdk._hub import HubClient, build_args
+from mesodesk.sdk._signalr import ConnectionState
+
+log = logging.getLogger("mesodesk.sdk.events")
+
+__all__ = ["EventCursorStore", "JsonFileEventCursorStore", "MesoLiveEventHubClient"]
+
+
+@runtime_checkable
+class EventCursorStore(Protocol):
+    """Where the last processed ``EventSeqId`` is persisted between runs."""
+
+    def load(self) -> int | None:
+        """The stored cursor, or ``None`` when nothing was stored yet."""
+        ...
+
+    def save(self, event_seq_id: int) -> None:
+        """Remember ``event_seq_id`` as the last processed event."""
+        ...
+
+
+class JsonFileEventCursorStore:
+    """An :class:`EventCursorStore` in a small JSON file (``{"LastEventSeqId": n}``), written atomically."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+
+    def load(self) -> int | None:
+        """Read the cursor; a missing or unreadable file means ``None``."""
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError):
+            log.warning("ignoring unreadable event cursor file %s", self.path)
+            return None
+        value = data.get("LastEventSeqId") if isinstance(data, dict) else None
+        return value if isinstance(value, int) and value >= 0 else None
+
+    def save(self, event_seq_id: int) -> None:
+        """Write the cursor (temp file + rename, so a crash never leaves a torn file)."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".cursor-", dir=self.path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump({"LastEventSeqId": event_seq_id}, f)
+            os.replace(tmp, self.path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+
+
+class _Registration:
+    __slots__ = ("callback", "handler")
+
+    def __init__(self, callback: str | None, handler: EventHandler) -> None:
+        self.callback = callback
+        self.handler = handler
 
 
 class MesoLiveEventHubClient(EventCallbacksMixin, HubClient):
@@ -23,10 +102,192 @@ class MesoLiveEventHubClient(EventCallbacksMixin, HubClient):
 
     Every method takes its args model, or keyword arguments that build it, and
     raises :class:`~mesodesk.sdk.errors.MesoLiveApiException` on a non-Success status.
+
+    Register handlers with ``on_<event>(handler)`` (17 typed callbacks) or
+    ``on_event(handler)`` (every event); sync and ``async def`` handlers both work and
+    each returns a remover. On every (re)connect the client:
+
+    1. replays the events after :attr:`last_event_seq_id` with ``GetEventsSince``
+       (paged until ``HasMore`` is false),
+    2. subscribes with ``SubscribeToStrategies(strategies)`` (``None`` = all),
+    3. catches up once more (events published between 1 and 2), and
+    4. delivers the live events buffered meanwhile in ``EventSeqId`` order.
+
+    Events are deduplicated by ``EventId`` (a window of the last ``dedupe_window``
+    ids), so every handler sees each event once, in order, even the active
+    signals/errors the server pushes on connect. ``connect()`` returns once the
+    first replay was delivered.
+
+    Args:
+        strategies: strategy ids to subscribe to and replay; ``None`` = all.
+        cursor_store: persists :attr:`last_event_seq_id` (e.g.
+            :class:`JsonFileEventCursorStore`); its stored value wins over
+            ``since_event_seq_id``.
+        since_event_seq_id: where to start without a stored cursor: ``0`` replays
+            everything the server kept, ``None`` starts at the latest event (no history).
+        replay_page_size: ``Limit`` of each ``GetEventsSince`` page (1..1000).
+        dedupe_window: how many recent ``EventId`` s are remembered.
     """
 
     HUB: ClassVar[str] = "event"
 
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str | None = None,
+        *,
+        strategies: Iterable[int] | None = None,
+        cursor_store: EventCursorStore | None = None,
+        since_event_seq_id: int | None = 0,
+        replay_page_size: int = 500,
+        dedupe_window: int = 10_000,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(base_url, api_key, **kwargs)
+        if not 1 <= replay_page_size <= 1000:
+            raise ValueError("replay_page_size must be within 1..1000")
+        if dedupe_window < 1:
+            raise ValueError("dedupe_window must be positive")
+        self.strategies: list[int] | None = list(strategies) if strategies is not None else None
+        self._cursor_store = cursor_store
+        self._replay_page_size = replay_page_size
+        self._dedupe_window = dedupe_window
+        stored = cursor_store.load() if cursor_store is not None else None
+        self._last_seq: int | None = stored if stored is not None else since_event_seq_id
+        self._seen: OrderedDict[UUID, None] = OrderedDict()
+        self._registrations: list[_Registration] = []
+        self._buffer: list[MesoLiveEvent] = []
+        self._syncing = True  # buffer live events until the (re)connect replay is done
+        self._delivered = 0
+        self._replays = 0
+        self._connection.add_state_listener(self._on_state)
+        self._connection.on_connected(self._synchronise)
+        for cb in EVENT_CALLBACKS.values():
+            self._connection.on(cb.callback, self._raw_handler(cb))
+
+    # -- observation -------------------------------------------------------------
+    @property
+    def last_event_seq_id(self) -> int | None:
+        """``EventSeqId`` of the last delivered event (``None`` before the first sync when
+        starting at the latest event)."""
+        return self._last_seq
+
+    @property
+    def delivered_count(self) -> int:
+        """How many events were handed to the handlers since this client was created."""
+        return self._delivered
+
+    @property
+    def replay_count(self) -> int:
+        """How many (re)connect synchronisations completed."""
+        return self._replays
+
+    # -- registration ----------------------------------------------------------------
+    def _register(self, callback: str | None, model: type[Any] | None, handler: EventHandler) -> Remover:
+        reg = _Registration(callback, handler)
+        self._registrations.append(reg)
+
+        def remove() -> None:
+            with contextlib.suppress(ValueError):
+                self._registrations.remove(reg)
+
+        return remove
+
+    # -- the pipeline -----------------------------------------------------------------
+    def _on_state(self, state: ConnectionState) -> None:
+        if state is not ConnectionState.CONNECTED:
+            self._syncing = True  # anything pushed on the next connect waits for the replay
+
+    def _raw_handler(self, cb: EventCallback) -> Callable[..., Awaitable[None]]:
+        async def handle(payload: Any, *_: Any) -> None:
+            try:
+                event = cb.model.model_validate(payload)
+            except Exception:
+                log.exception("dropping malformed %s payload", cb.callback)
+                return
+            if self._syncing:
+                self._buffer.append(event)
+            else:
+                await self._deliver(event)
+                self._save_cursor()
+
+        return handle
+
+    async def _deliver(self, event: MesoLiveEvent) -> None:
+        """Dedupe, advance the cursor, and run the handlers in registration order."""
+        if event.event_id in self._seen:
+            self._seen.move_to_end(event.event_id)
+            return
+        self._seen[event.event_id] = None
+        while len(self._seen) > self._dedupe_window:
+            self._seen.popitem(last=False)
+        if event.event_seq_id > (self._last_seq or 0):
+            self._last_seq = event.event_seq_id
+        self._delivered += 1
+        cb_name = event_type_of(event)
+        for reg in list(self._registrations):
+            if reg.callback is not None and reg.callback != cb_name:
+                continue
+            try:
+                result = reg.handler(event)
+                if inspect.isawaitable(result):
+                    await result
+            except Exception:
+                log.exception("event handler for %s raised", cb_name)
+
+    def _save_cursor(self) -> None:
+        if self._cursor_store is not None and self._last_seq is not None:
+            try:
+                self._cursor_store.save(self._last_seq)
+            except Exception:
+                log.exception("saving the event cursor failed")
+
+    async def _replay(self) -> None:
+        """Deliver every event after the cursor (``GetEventsSince``, paged until ``HasMore`` is false)."""
+        since = self._last_seq or 0
+        while True:
+            page = await self.get_events_since(
+                since_event_seq_id=since, limit=self._replay_page_size, strategies=self.strategies
+            )
+            for envelope in page.events:
+                event = envelope.event
+                if event.event_seq_id == 0:
+                    event = event.model_copy(update={"event_seq_id": envelope.event_seq_id})
+                await self._deliver(event)
+                since = max(since, envelope.event_seq_id)
+            self._save_cursor()
+            if not page.has_more or not page.events:
+                return
+
+    async def _synchronise(self) -> None:
+        """The on-connect routine: replay, subscribe, catch up, drain the live buffer."""
+        self._syncing = True
+        try:
+            if self._last_seq is None:
+                latest = await self.get_latest_event_seq_id()
+                self._last_seq = latest.latest_event_seq_id
+                self._save_cursor()
+            await self._replay()
+            result = await self.subscribe_to_strategies(strategies=self.strategies)
+            if result.failed_strategies:
+                log.warning("SubscribeToStrategies failed for %s", result.failed_strategies)
+            await self._replay()
+            self._replays += 1
+        except Exception:
+            log.exception("event replay/subscribe after connect failed; delivering live events only")
+        finally:
+            await self._drain()
+
+    async def _drain(self) -> None:
+        while self._buffer:
+            self._buffer.sort(key=lambda e: e.event_seq_id)
+            pending, self._buffer = self._buffer, []
+            for event in pending:
+                await self._deliver(event)
+        self._syncing = False  # no await since the last empty check: nothing can slip through
+        self._save_cursor()
+
+    # -- hub methods ----------------------------------------------------------------------
     async def subscribe_to_strategies(
         self, args: SubscribeToStrategiesArgs | None = None, /, *, timeout: float | None = None, **kwargs: Any
     ) -> SubscribeToStrategiesResult:
