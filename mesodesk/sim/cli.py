@@ -51,6 +51,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=None, help="random seed of the market walk")
     parser.add_argument("--speed", type=float, default=60.0, help="simulated seconds per real second (default: 60)")
     parser.add_argument("--tick-interval", type=float, default=0.25, help="market tick interval in seconds")
+    parser.add_argument("--bench", action="store_true", help="also serve the benchmark hub /hubs/bench/v1")
+    parser.add_argument(
+        "--agent-status", choices=("Connected", "Disconnected", "Degraded"), default=None,
+        help="set the simulated agent's status at startup (also: SetAgentStatus on /hubs/admin/v1)",
+    )
     parser.add_argument("--ready-json", action="store_true", help="print one JSON line with url and key when ready")
     parser.add_argument("--exit-with-stdin", action="store_true", help="exit when standard input closes")
     parser.add_argument("--version", action="version", version=f"mesodesk-sim {__version__}")
@@ -77,7 +82,12 @@ async def serve(args: argparse.Namespace, api_key: str) -> None:
         seed=args.seed,
         speed=args.speed,
         tick_interval=args.tick_interval,
+        bench=args.bench,
     )
+    if args.agent_status:
+        from mesodesk.contract import AgentStatus
+
+        server.context.agents.set_status(AgentStatus(args.agent_status), "set by --agent-status")
     await server.start(host=args.host, port=args.port)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

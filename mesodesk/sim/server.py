@@ -11,6 +11,8 @@ from mesodesk.contract import HUB_PATHS, dumps
 from mesodesk.sim.context import SimContext
 from mesodesk.sim.events import EventLog
 from mesodesk.sim.idempotency import IdempotencyService
+from mesodesk.sim.hubs.admin import ADMIN_HUB_PATH, build_admin_hub
+from mesodesk.sim.hubs.bench import BENCH_HUB_PATH, build_bench_hub
 from mesodesk.sim.hubs.control import build_control_hub
 from mesodesk.sim.hubs.data import build_data_hub
 from mesodesk.sim.hubs.events import build_event_hub
@@ -41,6 +43,7 @@ class SimulatorServer:
         market: Market | None = None,
         keep_alive_interval: float = 15.0,
         client_timeout: float = 30.0,
+        bench: bool = False,
     ) -> None:
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -65,11 +68,25 @@ class SimulatorServer:
         self.signalr.add_hub(HUB_PATHS["control"], build_control_hub(self.context))
         self.signalr.add_hub(HUB_PATHS["data"], build_data_hub(self.context))
         self.signalr.add_hub(HUB_PATHS["event"], build_event_hub(self.context))
+        if bench:
+            self.signalr.add_hub(BENCH_HUB_PATH, build_bench_hub(self.context))
+        self.signalr.add_hub(ADMIN_HUB_PATH, build_admin_hub(self.context))
 
     def _build_services(self) -> None:
         """Create the domain services on ``self.context`` (each section is owned by one module)."""
         # -- strategies, prepare jobs, signals --------------------------------------------
+        from mesodesk.sim.jobs import JobService
+        from mesodesk.sim.signals import SignalService
+
+        self.context.jobs = JobService(self.context)
+        self.context.signals = SignalService(self.context)
         # -- broker, accounts, agents ---------------------------------------------------------
+        from mesodesk.sim.agents import AgentService
+        from mesodesk.sim.broker import Broker, chain_tick
+
+        self.context.agents = AgentService(self.world, self.market, self.events)
+        self.context.broker = Broker(self.world, self.market, self.events, self.context.agents)
+        self.ticker.on_tick = chain_tick(self.ticker.on_tick, self.context.broker.on_tick)
 
     def _resume_time(self) -> datetime:
         """Simulated time never runs backwards across restarts."""
@@ -96,10 +113,13 @@ class SimulatorServer:
         await self.signalr.start(host=host, port=port, ssl_context=ssl_context)
         self.events.start()
         self.ticker.start()
+        self.context.signals.start()
         log.info("MesoLive simulator on %s (data in %s)", self.url, self.data_dir)
 
     async def stop(self) -> None:
         await self.ticker.stop()
+        await self.context.signals.stop()
+        await self.context.jobs.stop()
         await self.events.stop()
         self.save_clock()
         await self.signalr.stop()

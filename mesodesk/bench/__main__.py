@@ -1,0 +1,79 @@
+"""``python -m mesodesk.bench [--quick] [--json] [--only NAME ...]``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+FIGURES = ("startup", "stream_ingest", "roundtrip", "blotter_lag", "chart_fps", "risk_graph", "rss")
+
+
+def plan(quick: bool) -> dict[str, Callable[[], dict[str, Any]]]:
+    from mesodesk.bench import blotter, ingest, memory, risk, roundtrip, startup
+
+    return {
+        "startup": lambda: startup.run(2 if quick else 5),
+        "stream_ingest": lambda: ingest.run(20_000 if quick else 200_000),
+        "roundtrip": lambda: roundtrip.run(300 if quick else 3_000),
+        "blotter_lag": lambda: blotter.run(2_000, 5_000, 2.0 if quick else 10.0),
+        "chart_fps": lambda: {"status": "not measured yet: the streaming charts are built in the charts issue"},
+        "risk_graph": lambda: risk.run(20 if quick else 100),
+        "rss": lambda: memory.run(5.0 if quick else 600.0),
+    }
+
+
+def machine() -> dict[str, Any]:
+    return {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count(),
+            "date": datetime.now(UTC).strftime("%Y-%m-%d")}
+
+
+def table(report: dict[str, Any]) -> str:
+    lines = [f"{'figure':<14} {'ratio':>8}  measured vs baseline"]
+    for name in FIGURES:
+        entry = report.get(name)
+        if entry is None:
+            continue
+        if "error" in entry or "status" in entry:
+            lines.append(f"{name:<14} {'—':>8}  {entry.get('error') or entry.get('status')}")
+            continue
+        ratio = entry.get("ratio")
+        lines.append(f"{name:<14} {ratio if ratio is not None else '—':>8}  "
+                     f"{json.dumps(entry['values'])[:110]}  |  {json.dumps(entry['baseline'])[:110]}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m mesodesk.bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="short runs, for CI")
+    parser.add_argument("--json", action="store_true", help="print one JSON object with a key per figure")
+    parser.add_argument("--only", nargs="*", choices=FIGURES, help="run only these figures")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    report: dict[str, Any] = {"machine": machine(), "quick": args.quick}
+    failed = False
+    for name, runner in plan(args.quick).items():
+        if args.only and name not in args.only:
+            continue
+        started = time.perf_counter()
+        try:
+            report[name] = runner()
+        except Exception as exc:
+            failed = True
+            report[name] = {"error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()[-1500:]}
+        report[name]["seconds"] = round(time.perf_counter() - started, 1)
+        if not args.json:
+            print(f"… {name} done in {report[name]['seconds']} s", file=sys.stderr, flush=True)
+    print(json.dumps(report, indent=1) if args.json else table(report))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,147 @@
+"""Blotter under a firehose: GUI event-loop lag and CPU per update, ours vs a vn.py-style QTableWidget.
+
+Ours: a Qt-free :class:`Table` touched per update, synced to a :class:`KeyedTableModel`
+at most once per frame. Baseline: one ``QTableWidgetItem.setText`` per cell per update,
+as vn.py's ``BaseMonitor`` does. Both run offscreen, shown, at the same update rate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from mesodesk.bench._util import cpu_seconds, figure, percentile
+
+COLUMNS = ("bid", "ask", "mark", "delta", "gamma", "theta", "vega", "pnl", "iv", "qty")
+
+
+@dataclass
+class Row:
+    id: int
+    bid: float = 1.0
+    ask: float = 1.1
+    mark: float = 1.05
+    delta: float = 0.2
+    gamma: float = 0.01
+    theta: float = -0.5
+    vega: float = 1.2
+    pnl: float = 0.0
+    iv: float = 18.0
+    qty: float = 1.0
+
+    def tick(self, rng: random.Random) -> None:
+        move = rng.uniform(-0.05, 0.05)
+        self.mark = max(0.05, self.mark + move)
+        self.bid, self.ask = self.mark - 0.05, self.mark + 0.05
+        self.delta += move / 10
+        self.pnl += move * 100
+        self.iv += move
+
+
+async def _drive(apply_update: Any, keys: list[int], rate: int, seconds: float) -> dict[str, Any]:
+    rng = random.Random(5)
+    lags: list[float] = []
+    stop = time.perf_counter() + seconds
+    updates = 0
+
+    async def heartbeat() -> None:
+        interval = 0.005
+        while time.perf_counter() < stop:
+            t0 = time.perf_counter()
+            await asyncio.sleep(interval)
+            lags.append(max(0.0, time.perf_counter() - t0 - interval))
+
+    async def firehose() -> None:
+        nonlocal updates
+        batch_interval = 0.01
+        per_batch = max(1, int(rate * batch_interval))
+        next_at = time.perf_counter()
+        while time.perf_counter() < stop:
+            for _ in range(per_batch):
+                apply_update(rng.choice(keys), rng)
+            updates += per_batch
+            next_at += batch_interval
+            await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
+
+    cpu0 = cpu_seconds()
+    await asyncio.gather(heartbeat(), firehose())
+    cpu = cpu_seconds() - cpu0
+    return {"updates": updates, "updates_per_s": round(updates / seconds), "cpu_us_per_update": round(cpu / updates * 1e6, 2),
+            "lag_p50_ms": round(percentile(lags, 50) * 1e3, 2), "lag_p99_ms": round(percentile(lags, 99) * 1e3, 2)}
+
+
+async def ours(rows: int, rate: int, seconds: float) -> dict[str, Any]:
+    from mesodesk.core.tables import Table
+    from mesodesk.ui.docks.table_dock import BlotterView
+    from mesodesk.ui.frame_scheduler import FrameScheduler
+    from mesodesk.ui.models.columns import number
+    from mesodesk.ui.models.keyed_table_model import KeyedTableModel
+
+    table: Table[int, Row] = Table("bench")
+    for i in range(rows):
+        table.upsert(i, Row(i))
+    columns = [number(c, c, (lambda r, c=c: getattr(r, c))) for c in COLUMNS]
+    model = KeyedTableModel(table, columns)
+    view = BlotterView(model, "bench")
+    view.resize(1400, 900)
+    view.show()
+    frames = FrameScheduler(view)
+    table.on_dirty(frames.request)
+    frames.add(model.sync)
+    model.sync()
+
+    def update(key: int, rng: random.Random) -> None:
+        row = table[key]
+        row.tick(rng)
+        table.touch(key)
+
+    result = await _drive(update, list(range(rows)), rate, seconds)
+    result["frames"] = frames.frames
+    result["data_changed_emits"] = model.data_changed_emits
+    view.close()
+    return result
+
+
+async def baseline(rows: int, rate: int, seconds: float) -> dict[str, Any]:
+    from PySide6.QtWidgets import QTableWidget, QTableWidgetItem
+
+    widget = QTableWidget(rows, len(COLUMNS))
+    widget.setHorizontalHeaderLabels(list(COLUMNS))
+    data = [Row(i) for i in range(rows)]
+    cells = [[QTableWidgetItem(f"{getattr(r, c):,.2f}") for c in COLUMNS] for r in data]
+    for i, row_cells in enumerate(cells):
+        for j, item in enumerate(row_cells):
+            widget.setItem(i, j, item)
+    widget.resize(1400, 900)
+    widget.show()
+
+    def update(key: int, rng: random.Random) -> None:
+        row = data[key]
+        row.tick(rng)
+        for j, c in enumerate(COLUMNS):
+            cells[key][j].setText(f"{getattr(row, c):,.2f}")
+
+    result = await _drive(update, list(range(rows)), rate, seconds)
+    widget.close()
+    return result
+
+
+def run(rows: int, rate: int, seconds: float) -> dict[str, Any]:
+    import qasync
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication([])
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    try:
+        with loop:
+            base = loop.run_until_complete(baseline(rows, rate, seconds))
+            mine = loop.run_until_complete(ours(rows, rate, seconds))
+    finally:
+        asyncio.set_event_loop(None)
+    return figure(mine, {"qtablewidget_per_cell": base}, base["cpu_us_per_update"] / mine["cpu_us_per_update"],
+                  ratio_means="baseline CPU/update ÷ ours (target ≥ 10)", rows=rows, target_rate=rate,
+                  lag_target_p99_ms=30)

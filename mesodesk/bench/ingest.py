@@ -1,0 +1,110 @@
+"""SDK stream ingest vs a bare aiohttp + orjson client and the official JS client, same stream."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import orjson
+
+from mesodesk.bench._util import figure, measure
+from mesodesk.bench.simproc import SimulatorProcess
+from mesodesk.contract import PositionDataEntry, WireModel
+from mesodesk.sdk import MesoLiveDataHubClient
+from mesodesk.sdk._signalr import SignalRConnection
+
+RS = b"\x1e"
+JS_DIR = Path(__file__).resolve().parents[2] / "tests" / "conformance" / "js"
+
+
+class SyntheticStreamArgs(WireModel):
+    count: int
+
+
+async def sdk_client(url: str, key: str, count: int) -> dict[str, Any]:
+    """The SDK's typed stream path: adapter stream + PositionDataEntry validation per item."""
+    connection = SignalRConnection(url + "/hubs/bench/v1", access_token_factory=lambda: key)
+    client = MesoLiveDataHubClient(url, connection=connection)
+    await client.connect()
+    try:
+        items = 0
+        with measure() as m:
+            async for entry in client._stream("StreamSyntheticPositionData", SyntheticStreamArgs(count=count),
+                                              PositionDataEntry, count):
+                assert entry.position_id is not None
+                items += 1
+        return {"items": items, "wall": m.wall, "cpu": m.cpu}
+    finally:
+        await client.close()
+
+
+async def raw_client(url: str, key: str, count: int) -> dict[str, Any]:
+    """The floor: a bare aiohttp WebSocket, frames split and parsed with orjson into dicts."""
+    ws_url = url.replace("http", "ws", 1) + f"/hubs/bench/v1?access_token={key}"
+    async with aiohttp.ClientSession() as session, session.ws_connect(ws_url, max_msg_size=0) as ws:
+        await ws.send_str('{"protocol":"json","version":1}\x1e')
+        await ws.receive()
+        items = 0
+        with measure() as m:
+            await ws.send_str(orjson.dumps({"type": 4, "invocationId": "1", "target": "StreamSyntheticPositionData",
+                                            "arguments": [{"Count": count}]}).decode() + "\x1e")
+            done = False
+            while not done:
+                msg = await ws.receive()
+                data = msg.data if isinstance(msg.data, bytes) else msg.data.encode()
+                for record in data.split(RS):
+                    if not record:
+                        continue
+                    message = orjson.loads(record)
+                    kind = message.get("type")
+                    if kind == 2:
+                        items += 1
+                    elif kind == 3:
+                        done = True
+        return {"items": items, "wall": m.wall, "cpu": m.cpu}
+
+
+def node_client(url: str, key: str, count: int) -> dict[str, Any] | None:
+    node = shutil.which("node")
+    if node is None or not (JS_DIR / "node_modules" / "@microsoft" / "signalr").exists():
+        return None
+    script = Path(__file__).with_name("signalr_ingest.cjs")
+    out = subprocess.run([node, str(script), url, key, str(count)], capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "SIGNALR_JS_DIR": str(JS_DIR)})
+    if out.returncode != 0:
+        return {"error": out.stderr.strip()[-300:]}
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def _rates(result: dict[str, Any]) -> dict[str, Any]:
+    items = result["items"]
+    return {"items": items, "items_per_s": round(items / result["wall"]),
+            "cpu_us_per_item": round(result["cpu"] / items * 1e6, 2)}
+
+
+def run(count: int) -> dict[str, Any]:
+    with SimulatorProcess(bench=True, tick_interval=1.0) as sim:
+        raw = asyncio.run(raw_client(sim.url, sim.api_key, count))
+        sdk = asyncio.run(sdk_client(sim.url, sim.api_key, count))
+        node = node_client(sim.url, sim.api_key, count)
+    sdk_rates, raw_rates = _rates(sdk), _rates(raw)
+    node_rates = _rates(node) if node and "items" in node else node
+    result = figure(
+        {"sdk": sdk_rates},
+        {"raw_aiohttp_orjson": raw_rates, "official_js_client": node_rates or "node or @microsoft/signalr not found"},
+        sdk_rates["items_per_s"] / raw_rates["items_per_s"],
+        ratio_means="SDK items/s ÷ raw items/s (target ≥ 0.8)",
+        cpu_ratio_vs_raw=round(sdk_rates["cpu_us_per_item"] / raw_rates["cpu_us_per_item"], 3),
+        server_items_per_s=raw_rates["items_per_s"],
+    )
+    if isinstance(node_rates, dict) and "items_per_s" in node_rates:
+        result["ratio_vs_node"] = round(sdk_rates["items_per_s"] / node_rates["items_per_s"], 3)
+        result["cpu_ratio_vs_node"] = round(sdk_rates["cpu_us_per_item"] / node_rates["cpu_us_per_item"], 3)
+    return result
