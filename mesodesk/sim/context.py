@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-
 from typing import Any
 
 from mesodesk.contract import LivePositionDetails

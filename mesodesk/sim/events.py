@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from mesodesk.contract import EventEnvelope, MesoLiveEvent, event_type_of, loads
+from mesodesk.contract import EventEnvelope, MesoLiveEvent, loads
 from mesodesk.sim.store import Store
 
 log = logging.getLogger("mesodesk.sim.events")

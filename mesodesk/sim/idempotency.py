@@ -44,7 +44,7 @@ class IdempotencyService:
         self._in_flight: dict[str, str] = {}
         # A Processing record can only survive a crash if the process died mid-call; since
         # effects commit together with the Completed record, nothing of it was applied.
-        for key, record in list(self.records.items()):
+        for record in list(self.records.values()):
             if record.status == IdempotencyRecordStatus.Processing:
                 self._save(record.model_copy(update={
                     "status": IdempotencyRecordStatus.Failed, "updated_at": datetime.now(UTC),
@@ -54,6 +54,15 @@ class IdempotencyService:
 
     def get(self, key: str) -> IdempotencyRecord | None:
         return self.records.get(key)
+
+    def update(self, key: str, **fields: Any) -> IdempotencyRecord | None:
+        """Amend a record (e.g. a prepare job's JobStatus/JobResult as the job progresses)."""
+        record = self.records.get(key)
+        if record is None:
+            return None
+        record = record.model_copy(update={**fields, "updated_at": datetime.now(UTC)})
+        self._save(record)
+        return record
 
     def _save(self, record: IdempotencyRecord) -> None:
         self.store.put("idempotency", record.idempotency_key, record)

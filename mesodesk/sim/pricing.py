@@ -228,3 +228,43 @@ def _shift_pnl(pnl: LivePnL, realized: float) -> LivePnL:
         realized=(pnl.realized or ZERO) + shift,
         updated_at=pnl.updated_at,
     )
+
+
+@dataclass
+class NamedBlocks:
+    """Pricing blocks of prepared legs, keyed by leg NAME (prepare results) and leg group id."""
+
+    leg_prices: dict[str, LivePrices]
+    leg_greeks: dict[str, LiveGreeks]
+    leg_group_prices: dict[int, LivePrices]
+    leg_group_greeks: dict[int, LiveGreeks]
+    position_greeks: LiveGreeks
+    position_price: LivePrices
+    underlying_price: LivePrices
+
+
+def named_blocks(market: Market, underlying: str, legs: dict[str, LiveLeg], units: float = 1.0) -> NamedBlocks:
+    """Prepare-result pricing of ``legs`` (open or not yet filled). Combo prices are per
+    ``units`` of the combo (the plan's GroupQty), greeks scaled by each leg's signed qty."""
+    names = list(legs)
+    quotes = market.quotes([leg_spec(legs[n]) for n in names]) if names else []
+    values = {
+        n: LegValues(leg=legs[n], quote=q, qty=float(legs[n].qty),
+                     multiplier=float(legs[n].live_contract.multiplier or 100), entry=0.0, realized=0.0)
+        for n, q in zip(names, quotes, strict=True)
+    }
+    time = market.now
+    every = LiveQuoteFields.All
+    groups: dict[int, list[LegValues]] = {}
+    for lv in values.values():
+        groups.setdefault(lv.leg.leg_group_id, []).append(lv)
+    und = market.underlying_quote(underlying)
+    return NamedBlocks(
+        leg_prices={n: _prices(_quote_prices(lv.quote), every, time) for n, lv in values.items()},
+        leg_greeks={n: _greeks([lv], every, time) for n, lv in values.items()},
+        leg_group_prices={g: _prices(combo_prices(v, units), every, time) for g, v in groups.items()},
+        leg_group_greeks={g: _greeks(v, every, time) for g, v in groups.items()},
+        position_greeks=_greeks(list(values.values()), every, time),
+        position_price=_prices(combo_prices(list(values.values()), units), every, time),
+        underlying_price=_prices({"bid": und.bid, "ask": und.ask, "last": und.last, "mark": und.mark}, every, time),
+    )

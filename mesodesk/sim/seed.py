@@ -167,12 +167,14 @@ def _seed_position(
     position_id = world.next_id("position")
     exec_plan_id = world.next_id("exec_plan")
     legs: list[LiveLeg] = []
+    credit = Decimal(0)  # Entry.VarDefines initial_credit: the combo credit per unit, per share
     for leg in seed.legs:
         spec = specs[leg.name]
         quote = market.quote(spec)
         qty = Decimal(leg.qty * seed.qty_multiplier)
         drift = 1 + rng.uniform(-0.03, 0.03)
         fill = Decimal(f"{max(0.05, quote.mark * drift):.2f}")
+        credit -= leg.qty * fill
         per_unit_commission = COMMISSION_PER_CONTRACT / 100
         avg_entry = fill + per_unit_commission if qty > 0 else fill - per_unit_commission
         expiration_dt = datetime(expiration.year, expiration.month, expiration.day, 21, 0, tzinfo=now.tzinfo)
@@ -210,7 +212,7 @@ def _seed_position(
         strategy_name=strategy.name,
         qty_multiplier=Decimal(seed.qty_multiplier),
         underlying=symbol,
-        vars={},
+        vars={"initial_credit": credit},
         leg_groups=groups,
         realized_pnl=Decimal(0),
     ))

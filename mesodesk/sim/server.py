@@ -10,12 +10,12 @@ from pathlib import Path
 from mesodesk.contract import HUB_PATHS, dumps
 from mesodesk.sim.context import SimContext
 from mesodesk.sim.events import EventLog
-from mesodesk.sim.idempotency import IdempotencyService
 from mesodesk.sim.hubs.admin import ADMIN_HUB_PATH, build_admin_hub
 from mesodesk.sim.hubs.bench import BENCH_HUB_PATH, build_bench_hub
 from mesodesk.sim.hubs.control import build_control_hub
 from mesodesk.sim.hubs.data import build_data_hub
 from mesodesk.sim.hubs.events import build_event_hub
+from mesodesk.sim.idempotency import IdempotencyService
 from mesodesk.sim.market import Market, TradingClock
 from mesodesk.sim.pricing import PositionPricer
 from mesodesk.sim.seed import seed_world
