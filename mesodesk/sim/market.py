@@ -634,6 +634,20 @@ class Market:
         self._open = self._path_spot(trading_seconds_between(start, session_bounds(d)[0]))
         self._prev_close = self._open
 
+    def walk_state(self) -> dict[str, object]:
+        """The random walk's state (spots, open, previous close), to persist across restarts."""
+        return {"symbols": list(self._index), "spot": self._spot.tolist(), "open": self._open.tolist(),
+                "prev_close": self._prev_close.tolist(), "session_date": self._session_date.isoformat()}
+
+    def restore_walk_state(self, state: dict[str, object]) -> None:
+        """Continue a saved walk (random mode only; a deterministic path is a function of time)."""
+        if self._path is not None or state.get("symbols") != list(self._index):
+            return
+        self._spot = np.array(state["spot"], dtype=np.float64)
+        self._open = np.array(state["open"], dtype=np.float64)
+        self._prev_close = np.array(state["prev_close"], dtype=np.float64)
+        self._session_date = dt.date.fromisoformat(str(state["session_date"]))
+
     def step(self) -> dt.datetime:
         """Take a new snapshot at ``clock.now()``, moving the walks by the trading
         time elapsed since the previous snapshot. Returns the snapshot time."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import ssl
 from datetime import UTC, datetime
@@ -50,6 +51,7 @@ class SimulatorServer:
         self.store = Store(self.data_dir / DB_NAME)
         self.market = market or Market(seed=seed, clock=TradingClock(self._resume_time(), speed=speed))
         self.world = World(self.store)
+        self._restore_walk()
         seed_world(self.world, self.market)
         self.ticker = MarketTicker(self.market, tick_interval, on_tick=self._on_tick)
         self.events = EventLog(self.store)
@@ -95,7 +97,15 @@ class SimulatorServer:
         return max(now, datetime.fromisoformat(saved)) if saved else now
 
     def save_clock(self) -> None:
-        self.store.meta_set("clock", self.market.now.isoformat())
+        """Persist simulated time and the price walk, so a restart continues where it stopped."""
+        with self.store.tx():
+            self.store.meta_set("clock", self.market.now.isoformat())
+            self.store.meta_set("walk", json.dumps(self.market.walk_state()))
+
+    def _restore_walk(self) -> None:
+        saved = self.store.meta_get("walk")
+        if saved:
+            self.market.restore_walk_state(json.loads(saved))
 
     @property
     def url(self) -> str:

@@ -153,3 +153,28 @@ async def test_restart_keeps_state(tmp_path: Path, api_key: str) -> None:
         assert [(leg.id, leg.name, leg.avg_entry_price, leg.live_contract.strike) for leg in details.legs] == [
             (leg.id, leg.name, leg.avg_entry_price, leg.live_contract.strike) for leg in after[position_id].legs
         ]
+
+
+async def test_get_legs_batch_and_bad_input(simulator: SimulatorServer, api_key: str) -> None:
+    async with MesoLiveControlHubClient(simulator.url, api_key) as control:
+        legs = [leg async for leg in control.iter_legs(position_id=1)]
+        result = await control.get_legs(leg_ids=[legs[1].id, 99999, legs[0].id])
+        assert [leg.id for leg in result.legs] == [legs[1].id, legs[0].id]  # request order, unknown omitted
+        raw = await control.connection.invoke("GetLegs", {"LegIds": "1,2"})
+        assert raw["Status"] == "InvalidArguments" and "LegIds" in raw["Error"]["ValidationErrors"]
+        raw = await control.connection.invoke("GetLegs", {"LegIds": list(range(2000))})
+        assert raw["Status"] == "InvalidArguments"
+
+
+async def test_restart_continues_the_price_walk(tmp_path: Path, api_key: str) -> None:
+    server = SimulatorServer(tmp_path / "sim", api_key, seed=5, tick_interval=0.01)
+    await server.start(port=0)
+    await asyncio.sleep(0.5)  # many ticks: the walk moves away from its starting spot
+    await server.stop()
+    spot_before = server.market.spot("SPX")
+    restarted = SimulatorServer(tmp_path / "sim", api_key, seed=99, tick_interval=0.01)
+    try:
+        assert restarted.market.spot("SPX") == spot_before
+        assert restarted.market.now >= server.market.now
+    finally:
+        restarted.store.close()
