@@ -18,7 +18,12 @@ from mesodesk.sdk._signalr import (
 )
 from mesodesk.sdk.control import IdempotencyOutcome, MesoLiveControlHubClient
 from mesodesk.sdk.data import MesoLiveDataHubClient
-from mesodesk.sdk.errors import IdempotencyFailedError, MesoLiveApiException, MesoLiveError, OutcomeUnknownError
+from mesodesk.sdk.errors import (
+    IdempotencyFailedError,
+    MesoLiveApiException,
+    MesoLiveError,
+    OutcomeUnknownError,
+)
 from mesodesk.sdk.events import EventCursorStore, JsonFileEventCursorStore, MesoLiveEventHubClient
 
 #: The official SDK's name for stream failures.

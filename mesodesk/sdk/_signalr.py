@@ -136,6 +136,8 @@ class SignalRStreamError(SignalRInvocationError):
 
 
 class ConnectionState(enum.Enum):
+    """State of a hub connection (see ``add_state_listener``)."""
+
     DISCONNECTED = "Disconnected"
     CONNECTING = "Connecting"
     CONNECTED = "Connected"
@@ -630,7 +632,7 @@ class SignalRConnection:
                 self.connection_count += 1
                 self._set_state(ConnectionState.CONNECTED)
                 try:
-                    await self._run_connected_callbacks()
+                    await self._run_connected_callbacks_while_open(client, run_task)
                     if self._first is not None and not self._first.done():
                         self._first.set_result(None)
                     reason = await self._watch(client, run_task)
@@ -691,6 +693,29 @@ class SignalRConnection:
         if isinstance(error, Exception):
             return error
         return SignalRError(repr(error))
+
+    async def _run_connected_callbacks_while_open(self, client: _Client, run_task: asyncio.Task[None]) -> None:
+        """Run the on_connected callbacks; if the socket dies meanwhile, fail the calls they
+        have in flight on it at once (instead of after ``invoke_timeout``)."""
+        cb_task = asyncio.get_running_loop().create_task(self._run_connected_callbacks())
+        try:
+            await asyncio.wait({cb_task, run_task}, return_when=asyncio.FIRST_COMPLETED)
+            if not cb_task.done():
+                self._fail_in_flight(client, ConnectionLostError("connection lost"))
+            await cb_task
+        except BaseException:
+            cb_task.cancel()
+            await asyncio.gather(cb_task, return_exceptions=True)
+            raise
+
+    def _fail_in_flight(self, client: _Client, lost: ConnectionLostError) -> None:
+        if self._client is client:
+            self._open = False  # new calls fail fast with NotConnectedError
+        gen = client.generation
+        for inv_id, (fut, g) in list(self._pending.items()):
+            if g == gen and not fut.done():
+                fut.set_exception(lost)
+                self._pending.pop(inv_id, None)
 
     async def _run_connected_callbacks(self) -> None:
         for cb in list(self._connected_callbacks):

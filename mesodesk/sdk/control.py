@@ -118,14 +118,17 @@ class IdempotencyOutcome:
 
     @property
     def completed(self) -> bool:
+        """The call completed: ``data`` holds its result."""
         return self.status == IdempotencyRecordStatus.Completed
 
     @property
     def failed(self) -> bool:
+        """The call failed (``record`` says why)."""
         return self.status == IdempotencyRecordStatus.Failed
 
     @property
     def processing(self) -> bool:
+        """The server is still executing the call."""
         return self.status == IdempotencyRecordStatus.Processing
 
 
@@ -208,7 +211,7 @@ class MesoLiveControlHubClient(PagingMixin, HubClient):
 
     async def _recover(self, method: str, args: WireModel, result_type: type[WireModel],
                        timeout: float | None, cause: BaseException) -> Any:
-        key: str = getattr(args, "idempotency_key")
+        key: str = args.idempotency_key  # type: ignore[attr-defined]  # every idempotent args model has it
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.recovery_timeout
         resent = False
@@ -249,6 +252,10 @@ class MesoLiveControlHubClient(PagingMixin, HubClient):
                 if exc.status == StatusCode.DuplicateRequest and exc.data is not None:
                     return exc.data  # the resend raced the original: same outcome
                 if exc.status == StatusCode.Conflict and getattr(exc.error, "code", None) == "Processing":
+                    # The original is still executing (the server keeps in-flight calls unrecorded
+                    # until they finish): the resend was refused without effect. Poll again.
+                    resent = False
+                    await asyncio.sleep(min(self.recovery_poll_interval, remaining()))
                     continue
                 raise
             except _UNKNOWN_OUTCOME:

@@ -30,6 +30,7 @@ class MesoLiveApiException(MesoLiveError):
 
     @property
     def validation_errors(self) -> dict[str, list[str]]:
+        """``Error.ValidationErrors``: field path -> messages (empty when none)."""
         errors = getattr(self.error, "validation_errors", None)
         return dict(errors) if errors else {}
 

@@ -8,7 +8,6 @@ are buffered and delivered afterwards in ``EventSeqId`` order.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import inspect
 import json
