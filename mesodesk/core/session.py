@@ -1,9 +1,19 @@
-"""One trading session: owns the hub clients and keeps :class:`AppState` in sync.
+"""One trading session: owns the three hub clients and keeps :class:`AppState` in sync.
 
-On connect (and after every reconnect of the Control hub) it loads the paged
-snapshots; it keeps one ``StreamPositionData`` per open position alive across
-Data hub reconnects. It never touches Qt: the UI reads ``state`` and listens to
-``add_hub_state_listener``.
+* Connect: Control, Data and Event hubs in parallel; then the paged snapshots
+  (accounts, agents, strategies, positions + details, legs, orders, executions).
+* Streams: one ``StreamPositionData`` per open position, kept alive across Data
+  hub reconnects; their leg blocks feed the Legs table.
+* Events: ``event_client.on_event`` (deduped, in order, replayed by the SDK on
+  reconnect) -> :func:`mesodesk.core.store.apply_event`; events about unknown
+  ids trigger a (coalesced) snapshot refresh.
+* Reconnect of the Control hub -> snapshots again. While a hub is not connected
+  ``state.stale[hub]`` is True (the UI greys that data out).
+* A heartbeat measures the round trip of a cheap call every few seconds.
+
+Failures of background work are logged at ERROR on ``mesodesk.*`` loggers, which
+the UI forwards to its error panel. Methods the server does not serve yet are
+recorded in ``state.unsupported`` and skipped. Never touches Qt.
 """
 
 from __future__ import annotations
@@ -11,65 +21,90 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from mesodesk.contract import LiveDataInclude, LivePositionState
-from mesodesk.core.state import AppState, PositionRow
-from mesodesk.sdk import ConnectionState, MesoLiveControlHubClient, MesoLiveDataHubClient
-from mesodesk.sdk.errors import MesoLiveError
+from mesodesk.contract import LiveDataInclude, LivePositionDetails, LivePositionState, MesoLiveEvent
+from mesodesk.core import store
+from mesodesk.core.state import AppState
+from mesodesk.sdk import (
+    ConnectionState,
+    MesoLiveControlHubClient,
+    MesoLiveDataHubClient,
+    MesoLiveEventHubClient,
+    SignalRInvocationError,
+)
 
 log = logging.getLogger("mesodesk.session")
 
 HubStateListener = Callable[[str, ConnectionState], Any]
+T = TypeVar("T")
+AnyClient = MesoLiveControlHubClient | MesoLiveDataHubClient | MesoLiveEventHubClient
+
+
+def is_unsupported(exc: BaseException) -> bool:
+    """The server does not know this hub method (an older server or the growing simulator)."""
+    return isinstance(exc, SignalRInvocationError) and "unknown hub method" in str(exc).lower()
 
 
 class Session:
+    heartbeat_interval = 3.0
+
     def __init__(self, url: str, api_key: str, *, embedded: bool = False, invoke_timeout: float = 30.0) -> None:
         self.url = url
         self.embedded = embedded
         self.state = AppState()
         self.control = MesoLiveControlHubClient(url, api_key, invoke_timeout=invoke_timeout)
         self.data = MesoLiveDataHubClient(url, api_key, invoke_timeout=invoke_timeout)
-        self.hubs = {"control": self.control, "data": self.data}
+        self.events = MesoLiveEventHubClient(url, api_key, invoke_timeout=invoke_timeout, since_event_seq_id=0)
+        self.hubs: dict[str, AnyClient] = {"control": self.control, "data": self.data, "event": self.events}
         self._streams: dict[int, asyncio.Task[None]] = {}
         self._listeners: list[HubStateListener] = []
         self._refresh_task: asyncio.Task[None] | None = None
+        self._refresh_again = False
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._started = False
         self._stopped = False
-        self._removers = [
-            client.add_state_listener(lambda state, name=name: self._on_hub_state(name, state))
-            for name, client in self.hubs.items()
+        self._removers: list[Callable[[], None]] = [
+            client.add_state_listener(self._hub_listener(name)) for name, client in self.hubs.items()
         ]
+        self._removers.append(self.events.on_event(self._on_event))
 
     # -- observation ---------------------------------------------------------
     def add_hub_state_listener(self, listener: HubStateListener) -> Callable[[], None]:
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener) if listener in self._listeners else None
 
+    def _hub_listener(self, name: str) -> Callable[[ConnectionState], None]:
+        return lambda state: self._on_hub_state(name, state)
+
     def hub_state(self, name: str) -> ConnectionState:
         return self.hubs[name].state
 
     def _on_hub_state(self, name: str, state: ConnectionState) -> None:
+        self.state.stale[name] = state != ConnectionState.CONNECTED
         for listener in list(self._listeners):
             try:
                 listener(name, state)
             except Exception:
                 log.exception("hub state listener failed")
         if name == "control" and state == ConnectionState.CONNECTED and self._started and not self._stopped:
-            self._schedule_refresh()
+            self.schedule_refresh()
 
     # -- lifecycle -------------------------------------------------------------
-    _started = False
-
     async def start(self) -> None:
         await asyncio.gather(self.control.connect(), self.data.connect())
         self._started = True
+        for name, client in self.hubs.items():
+            self.state.stale[name] = client.state != ConnectionState.CONNECTED
         await self.refresh()
+        self._spawn(self._connect_events(), "session-event-hub")
+        self._spawn(self._heartbeat(), "session-heartbeat")
 
     async def stop(self) -> None:
         self._stopped = True
-        tasks = list(self._streams.values())
+        tasks = [*self._streams.values(), *self._tasks]
         if self._refresh_task is not None:
             tasks.append(self._refresh_task)
         for task in tasks:
@@ -80,34 +115,143 @@ class Session:
         self._streams.clear()
         for remove in self._removers:
             remove()
-        await asyncio.gather(self.control.close(), self.data.close(), return_exceptions=True)
+        await asyncio.gather(*(c.close() for c in self.hubs.values()), return_exceptions=True)
+        for name in self.hubs:
+            self.state.stale[name] = True
 
-    def _schedule_refresh(self) -> None:
-        if self._refresh_task is None or self._refresh_task.done():
-            self._refresh_task = asyncio.create_task(self._refresh_logged(), name="session-refresh")
+    def _spawn(self, coro: Awaitable[Any], name: str) -> asyncio.Task[Any]:
+        task = asyncio.ensure_future(coro)
+        task.set_name(name)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
 
-    async def _refresh_logged(self) -> None:
-        try:
-            await self.refresh()
-        except MesoLiveError:
-            log.exception("refresh after reconnect failed")
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("background task %s failed", task.get_name(), exc_info=task.exception())
+
+    async def _connect_events(self) -> None:
+        await self.events.connect()  # the SDK replays and subscribes before this returns
+
+    async def _heartbeat(self) -> None:
+        """Round trip of a cheap call every few seconds -> ``state.latency_ms``."""
+        loop = asyncio.get_running_loop()
+        while not self._stopped:
+            if self.control.state == ConnectionState.CONNECTED:
+                started = loop.time()
+                try:
+                    if self.events.state == ConnectionState.CONNECTED:
+                        latest = await self.events.get_latest_event_seq_id(timeout=5)
+                        self.state.last_event_seq = max(self.state.last_event_seq, latest.latest_event_seq_id)
+                    else:
+                        await self.control.list_agents(timeout=5)
+                    self.state.latency_ms = (loop.time() - started) * 1000.0
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # a disconnect shows in the status bar; no error dialog for it
+                    self.state.latency_ms = None
+                    log.info("heartbeat failed: %s", exc)
+            else:
+                self.state.latency_ms = None
+            await asyncio.sleep(self.heartbeat_interval)
+
+    # -- events ----------------------------------------------------------------
+    def _on_event(self, event: MesoLiveEvent) -> None:
+        needs = store.apply_event(self.state, event)
+        if needs and self._started and not self._stopped:
+            self.schedule_refresh()
 
     # -- snapshots -------------------------------------------------------------
+    def schedule_refresh(self) -> None:
+        """Reload the snapshots soon; requests during a running refresh coalesce into one more."""
+        if self._refresh_task is None or self._refresh_task.done():
+            self._refresh_task = asyncio.create_task(self._refresh_logged(), name="session-refresh")
+        else:
+            self._refresh_again = True
+
+    async def _refresh_logged(self) -> None:
+        while True:
+            self._refresh_again = False
+            try:
+                await self.refresh()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                if self.control.state == ConnectionState.CONNECTED:
+                    log.exception("refreshing the snapshots failed")
+                else:
+                    log.info("refresh interrupted by a disconnect; retried on reconnect")
+            if not self._refresh_again or self._stopped:
+                return
+
+    async def _optional(self, method: str, fetch: Callable[[], Awaitable[T]]) -> T | None:
+        """Run ``fetch``; None (and remember) when the server does not serve ``method``."""
+        if method in self.state.unsupported:
+            return None
+        try:
+            return await fetch()
+        except SignalRInvocationError as exc:
+            if not is_unsupported(exc):
+                raise
+            self.state.unsupported.add(method)
+            log.warning("the server does not serve %s yet; that blotter stays empty", method)
+            return None
+
+    @staticmethod
+    async def _collect(items: AsyncIterator[T]) -> list[T]:
+        return [item async for item in items]
+
     async def refresh(self) -> None:
-        """Reload accounts and positions, then make the set of position streams match."""
-        accounts = [account async for account in self.control.iter_accounts()]
-        self.state.accounts.replace_all({a.broker_account_id: a for a in accounts})
-        summaries = [position async for position in self.control.iter_positions()]
+        """Reload every snapshot, then make the set of position streams match the open positions."""
+        c = self.control
+        accounts, agents, strategies, summaries, legs = await asyncio.gather(
+            self._collect(c.iter_accounts()),
+            self._optional("ListAgents", c.list_agents),
+            self._optional("ListStrategies", lambda: self._collect(c.iter_strategies())),
+            self._collect(c.iter_positions()),
+            self._optional("ListLegs", lambda: self._collect(c.iter_legs(open_only=True))),
+        )
         open_ids = [p.id for p in summaries if p.state == LivePositionState.Open]
-        details = await asyncio.gather(*(self.control.get_position(position_id=i) for i in open_ids))
-        details_by_id = {d.id: d for d in details}
-        rows: dict[int, PositionRow] = {}
-        for summary in summaries:
-            row = self.state.positions.get(summary.id) or PositionRow(summary)
-            row.summary = summary
-            row.details = details_by_id.get(summary.id, row.details)
-            rows[summary.id] = row
-        self.state.positions.replace_all(rows)
+        details = await asyncio.gather(*(c.get_position(position_id=i) for i in open_ids))
+        store.apply_accounts(self.state, accounts)
+        if agents is not None:
+            store.apply_agents(self.state, agents.agents)
+        if strategies is not None:
+            store.apply_strategies(self.state, strategies)
+        store.apply_positions(self.state, summaries, {d.id: d for d in details})
+        if legs is not None:
+            store.apply_legs(self.state, legs)
+        else:
+            store.apply_legs(self.state, [leg for d in details for leg in d.legs])
+        orders, executions = await asyncio.gather(
+            self._optional("ListOrders", lambda: self._collect(c.iter_orders())),
+            self._optional("ListExecutions", lambda: self._collect(c.iter_executions())),
+        )
+        if orders is not None:
+            store.apply_orders(self.state, orders)
+        if executions is not None:
+            store.apply_executions(self.state, executions)
+        await self._resolve_exec_plans()
+        self._sync_streams(open_ids)
+
+    async def _resolve_exec_plans(self) -> None:
+        """Orders and executions carry an exec plan id; find each plan's position once."""
+        mapping: dict[int, int] = {}
+        for plan_id in sorted(store.unknown_exec_plans(self.state)):
+            page = await self.control.list_positions(live_exec_plan_id=plan_id, limit=1)
+            if page.items:
+                mapping[plan_id] = page.items[0].id
+        store.link_exec_plans(self.state, mapping)
+
+    async def load_position_details(self, position_id: int) -> LivePositionDetails:
+        """``GetPosition`` for the detail view (legs, vars, pricing blocks)."""
+        return await self.control.get_position(position_id=position_id)
+
+    # -- streams -----------------------------------------------------------------
+    def _sync_streams(self, open_ids: list[int]) -> None:
+        if self._stopped:
+            return
         for position_id in open_ids:
             task = self._streams.get(position_id)
             if task is None or task.done():
@@ -129,25 +273,20 @@ class Session:
                     include_legs=LiveDataInclude.All,
                     include_leg_groups=LiveDataInclude.All,
                 ):
-                    row = self.state.positions.get(position_id)
-                    if row is None:
+                    if not store.apply_stream_entry(self.state, position_id, entry, datetime.now(UTC)):
                         return
-                    row.data = entry
-                    row.updates += 1
-                    row.received_at = datetime.now(UTC)
-                    self.state.stream_updates += 1
-                    self.state.positions.touch(position_id)
                     delay = 0.2
                 return
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # dropped connection or stream error: retry with backoff
-                log.info("position %s stream ended (%s); retrying", position_id, exc, exc_info=log.isEnabledFor(logging.DEBUG))
+                log.info("position %s stream ended (%s); retrying", position_id, exc,
+                         exc_info=log.isEnabledFor(logging.DEBUG))
             await asyncio.sleep(delay)
             delay = min(delay * 2, 5.0)
 
     @staticmethod
-    async def _wait_connected(client: MesoLiveDataHubClient | MesoLiveControlHubClient) -> None:
+    async def _wait_connected(client: AnyClient) -> None:
         if client.state == ConnectionState.CONNECTED:
             return
         connected = asyncio.Event()

@@ -18,6 +18,7 @@ from uuid import UUID
 from mesodesk.contract import (
     AgentInfo,
     LiveAccount,
+    LiveContract,
     LiveExecution,
     LiveGreeks,
     LiveLeg,
@@ -33,6 +34,18 @@ from mesodesk.contract import (
 from mesodesk.core.tables import Table
 
 HUBS = ("control", "data", "event")
+
+
+def contract_text(c: LiveContract) -> str:
+    """``SPXW 31DEC26 5755 P``."""
+    parts = [c.root or c.underlying.symbol]
+    if c.expiration is not None:
+        parts.append(c.expiration.strftime("%d%b%y").upper())
+    if c.strike is not None:
+        parts.append(f"{c.strike.normalize():f}")
+    if c.option_type is not None:
+        parts.append(str(c.option_type.value)[:1])
+    return " ".join(parts)
 
 
 def _mark(block: Any) -> Any:
@@ -121,15 +134,7 @@ class LegRow:
 
     @property
     def contract_text(self) -> str:
-        c = self.leg.live_contract
-        parts = [c.root or c.underlying.symbol]
-        if c.expiration is not None:
-            parts.append(c.expiration.strftime("%d%b%y").upper())
-        if c.strike is not None:
-            parts.append(f"{c.strike.normalize():f}")
-        if c.option_type is not None:
-            parts.append(str(c.option_type.value)[:1])
-        return " ".join(parts)
+        return contract_text(self.leg.live_contract)
 
     @property
     def expiration(self) -> datetime | None:

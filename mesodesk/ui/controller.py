@@ -9,11 +9,12 @@ import os
 from pathlib import Path
 
 from platformdirs import user_data_path
-from PySide6.QtWidgets import QApplication
 
 from mesodesk.core.credentials import load_api_key
 from mesodesk.core.session import Session
+from mesodesk.core.settings import load_settings
 from mesodesk.sim.embedded import EmbeddedSimulator
+from mesodesk.ui.dialogs.connection_dialog import ConnectionChoice
 from mesodesk.ui.errors import ErrorHub
 from mesodesk.ui.main_window import MainWindow
 
@@ -33,11 +34,21 @@ class AppController:
         self.session: Session | None = None
         self.window: MainWindow | None = None
         self._closed: asyncio.Future[None] | None = None
+        self.settings = load_settings()
+        self._switching: asyncio.Task[None] | None = None
 
-    async def _endpoint(self) -> tuple[str, str]:
+    def _initial_choice(self) -> ConnectionChoice:
+        """--server wins; otherwise the last choice from the settings (never for --screenshot)."""
         if self.args.server:
-            url = self.args.server
-            if self.args.api_key_env:
+            return ConnectionChoice("remote", self.args.server)
+        if self.settings.connection_mode == "remote" and self.settings.server_url and not self.args.screenshot:
+            return ConnectionChoice("remote", self.settings.server_url)
+        return ConnectionChoice("embedded")
+
+    async def _endpoint(self, choice: ConnectionChoice) -> tuple[str, str]:
+        if choice.mode == "remote":
+            url = choice.url
+            if self.args.api_key_env and url == self.args.server:
                 key = os.environ.get(self.args.api_key_env, "")
                 if not key:
                     raise StartupError(f"environment variable {self.args.api_key_env} is empty or not set")
@@ -46,26 +57,61 @@ class AppController:
                 if not key:
                     raise StartupError(f"no API key for {url}: pass --api-key-env NAME or save one in the keyring")
             return url, key
-        self.simulator = EmbeddedSimulator(self.data_dir / "simulator", seed=self.args.seed)
-        endpoint = await self.simulator.start()
-        return endpoint.url, endpoint.api_key
+        if self.simulator is None:
+            self.simulator = EmbeddedSimulator(self.data_dir / "simulator", seed=self.args.seed)
+            endpoint = await self.simulator.start()
+            self._sim_endpoint = (endpoint.url, endpoint.api_key)
+        return self._sim_endpoint
+
+    _sim_endpoint: tuple[str, str] = ("", "")
+
+    def _open(self, url: str, key: str) -> None:
+        """Build the session and its window, show it and start connecting (in the background)."""
+        self.session = Session(url, key, embedded=url == self._sim_endpoint[0])
+        self.window = MainWindow(self.session, self.errors, settings=self.settings)
+        self.window.sig_closed.connect(self._on_window_closed)
+        self.window.sig_connect_requested.connect(self._on_connect_requested)
+        self.window.show()
+        start = asyncio.ensure_future(self.session.start())
+        start.add_done_callback(self._report_start_failure)
+
+    def _on_connect_requested(self, choice: ConnectionChoice) -> None:
+        if self._switching is None or self._switching.done():
+            self._switching = asyncio.ensure_future(self._switch(choice))
+            self._switching.add_done_callback(self._report_start_failure)
+
+    async def _switch(self, choice: ConnectionChoice) -> None:
+        """Close the current session and window, then open the chosen connection."""
+        url, key = await self._endpoint(choice)  # fails before anything is torn down
+        old_session, old_window = self.session, self.window
+        self.session = self.window = None
+        if old_window is not None:
+            old_window.sig_closed.disconnect(self._on_window_closed)
+            old_window.save_ui_state()
+            old_window.hide()
+            old_window.deleteLater()
+        if old_session is not None:
+            await asyncio.wait_for(old_session.stop(), 3)
+        if choice.mode == "remote" and self.simulator is not None:
+            simulator, self.simulator = self.simulator, None
+            await simulator.stop()
+        self._open(url, key)
 
     async def run(self) -> int:
         loop = asyncio.get_running_loop()
         self._closed = loop.create_future()
         try:
+            choice = self._initial_choice()
             try:
-                url, key = await self._endpoint()
+                url, key = await self._endpoint(choice)
             except StartupError as exc:
-                log.error("%s", exc)
-                print(f"mesodesk: {exc}")
-                return 2
-            self.session = Session(url, key, embedded=self.simulator is not None)
-            self.window = MainWindow(self.session, self.errors)
-            self.window.sig_closed.connect(self._on_window_closed)
-            self.window.show()
-            start = asyncio.ensure_future(self.session.start())
-            start.add_done_callback(self._report_start_failure)
+                if self.args.server:
+                    log.error("%s", exc)
+                    print(f"mesodesk: {exc}")
+                    return 2
+                log.warning("%s; starting on the embedded simulator instead", exc)
+                url, key = await self._endpoint(ConnectionChoice("embedded"))
+            self._open(url, key)
             if self.args.screenshot:
                 return await self._screenshot(self.args.screenshot, self.args.screenshot_timeout)
             await self._closed
@@ -78,6 +124,8 @@ class AppController:
             exc = task.exception()
             assert exc is not None
             self.errors.report(f"Could not connect: {exc}", exc)
+            if isinstance(exc, StartupError) and self.window is not None:
+                self.window.statusBar().showMessage(str(exc), 15_000)
 
     def _on_window_closed(self) -> None:
         if self._closed is not None and not self._closed.done():
@@ -91,7 +139,7 @@ class AppController:
             log.error("no live data within %.0f s; screenshot not taken", timeout)
             print(f"mesodesk: no live data within {timeout:.0f} s")
             return 1
-        QApplication.processEvents()
+        await asyncio.sleep(0.05)  # let pending paints run (never processEvents() inside a coroutine)
         path.parent.mkdir(parents=True, exist_ok=True)
         if not self.window.grab().save(str(path)):
             print(f"mesodesk: could not write {path}")
@@ -110,6 +158,7 @@ class AppController:
         if simulator is not None:
             await simulator.stop()
         if self.window is not None:
+            self.window.save_ui_state()
             self.window.hide()
             self.window.deleteLater()
             self.window = None

@@ -4,6 +4,10 @@
 and Qt virtual overrides end in), ``threading.excepthook`` and the asyncio
 loop's exception handler (unretrieved task exceptions) to :class:`ErrorHub`.
 The hub logs each one with its traceback and emits ``sig_error`` for the panel.
+
+It also installs :class:`ErrorLogForwarder` on the ``mesodesk`` logger: every
+ERROR record of ``mesodesk.*`` (SDK handler exceptions the SDK logs and
+swallows, failed Session tasks, failed refreshes) reaches the panel too.
 """
 
 from __future__ import annotations
@@ -52,10 +56,15 @@ class ErrorHub(QObject):
     def report(self, summary: str, exc: BaseException | None = None, details: str | None = None) -> None:
         if details is None:
             details = "".join(traceback.format_exception(exc)) if exc is not None else summary
+        log.error("%s\n%s", summary, details)
+        self.add(summary, details)
+
+    def add(self, summary: str, details: str) -> ErrorRecord:
+        """Show an error that is already in the log (used by :class:`ErrorLogForwarder`)."""
         record = ErrorRecord(datetime.now(), summary, details)
         self.records.append(record)
-        log.error("%s\n%s", summary, details)
-        self.sig_error.emit(record)
+        self.sig_error.emit(record)  # thread-safe: queued to the GUI thread's receivers
+        return record
 
     def excepthook(self, exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
         if issubclass(exc_type, KeyboardInterrupt):
@@ -73,8 +82,47 @@ class ErrorHub(QObject):
                     None if exc is not None else f"{message}\n{context!r}")
 
 
+class ErrorLogForwarder(logging.Handler):
+    """Forward ERROR records of ``mesodesk.*`` loggers to the :class:`ErrorHub` panel."""
+
+    def __init__(self, hub: ErrorHub) -> None:
+        super().__init__(logging.ERROR)
+        self.hub = hub
+        self._busy = False
+        self.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self._busy or record.name == log.name or not record.name.startswith("mesodesk"):
+            return
+        self._busy = True
+        try:
+            from mesodesk.ui.logs import redact
+
+            summary = record.getMessage().splitlines()[0] if record.getMessage() else record.name
+            if record.exc_info and record.exc_info[1] is not None:
+                exc = record.exc_info[1]
+                summary = f"{summary}: {type(exc).__name__}: {exc}"
+            self.hub.add(redact(summary), redact(self.format(record)))
+        except Exception:
+            self.handleError(record)
+        finally:
+            self._busy = False
+
+
+def install_log_forwarding(hub: ErrorHub) -> ErrorLogForwarder:
+    """Attach a forwarder to the ``mesodesk`` logger (replacing an earlier one); returns it."""
+    logger = logging.getLogger("mesodesk")
+    for handler in list(logger.handlers):
+        if isinstance(handler, ErrorLogForwarder):
+            logger.removeHandler(handler)
+    forwarder = ErrorLogForwarder(hub)
+    logger.addHandler(forwarder)
+    return forwarder
+
+
 def install_error_hooks(hub: ErrorHub, loop: asyncio.AbstractEventLoop) -> None:
     sys.excepthook = hub.excepthook
+    install_log_forwarding(hub)
 
     def thread_hook(args: threading.ExceptHookArgs) -> None:
         if args.exc_value is not None:

@@ -48,6 +48,6 @@ def setup_logging(log_dir: Path | None = None, level: int = logging.INFO) -> Pat
         if getattr(handler, "_mesodesk", False):
             root.removeHandler(handler)
     for handler in (file_handler, stream_handler):
-        handler._mesodesk = True  # type: ignore[attr-defined]
+        setattr(handler, "_mesodesk", True)  # noqa: B010 - a marker attribute on a stdlib handler
         root.addHandler(handler)
     return path

@@ -1,32 +1,53 @@
-"""The main window: dockable blotters, menus and a status bar with the connection state."""
+"""The main window: dockable blotters, menus, toolbar, layouts and a status bar.
+
+Every blotter declared in :data:`mesodesk.ui.blotters.BLOTTERS` becomes a
+``KeyedTableModel`` + ``BlotterView`` in a dock named ``<key>Dock``. Tables go
+dirty -> one frame request -> every model syncs once per frame. Selecting a
+position filters Legs, Orders and Executions (``sig_position_selected``);
+double-click (or Enter) opens the position detail view.
+"""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
-from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QWidget
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QGuiApplication, QIcon, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QInputDialog,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QToolBar,
+    QWidget,
+)
 
 from mesodesk import __version__
 from mesodesk.core.session import Session
+from mesodesk.core.settings import Settings, default_config_dir, load_settings, save_settings
 from mesodesk.sdk import ConnectionState
-from mesodesk.ui.blotters import ACCOUNT_COLUMNS, POSITION_COLUMNS
+from mesodesk.ui.blotters import BLOTTERS
+from mesodesk.ui.dialogs.connection_dialog import ConnectionDialog
+from mesodesk.ui.dialogs.settings_dialog import SettingsDialog
+from mesodesk.ui.docks.position_detail import PositionDetailView
 from mesodesk.ui.docks.table_dock import BlotterView, make_dock
 from mesodesk.ui.errors import ErrorHub, ErrorPanel, ErrorRecord
 from mesodesk.ui.frame_scheduler import FrameScheduler
+from mesodesk.ui.layouts import LayoutManager
 from mesodesk.ui.models.keyed_table_model import KeyedTableModel
-from mesodesk.ui.theme import apply_theme
+from mesodesk.ui.status_bar import ConnectionStatus
+from mesodesk.ui.theme import THEMES, apply_theme
+from mesodesk.ui.ui_settings import ui_settings
 
 RESOURCES = Path(__file__).resolve().parents[2] / "resources"
-
-STATE_COLORS = {
-    ConnectionState.CONNECTED: "#3fb27f",
-    ConnectionState.CONNECTING: "#e8b84a",
-    ConnectionState.RECONNECTING: "#e8b84a",
-    ConnectionState.DISCONNECTED: "#d64545",
-}
+#: blotters filtered by the selected position
+LINKED = ("legs", "orders", "executions")
 
 
 def app_icon() -> QIcon:
@@ -38,88 +59,379 @@ class MainWindow(QMainWindow):
     sig_closed = Signal()
     """Emitted when the user closes the window (the app then shuts down)."""
 
-    def __init__(self, session: Session, errors: ErrorHub, parent: QWidget | None = None) -> None:
+    sig_position_selected = Signal(object)
+    """Emitted with the selected position id, or None when no position is selected."""
+
+    sig_position_action = Signal(str, int)
+    """Emitted with ``(action, position_id)`` for position actions (exit/adjust come with a later issue)."""
+
+    sig_connect_requested = Signal(object)
+    """Emitted with a :class:`~mesodesk.ui.dialogs.connection_dialog.ConnectionChoice` from the Connect dialog."""
+
+    sig_theme_changed = Signal(str)
+    """Emitted with the resolved theme name ("dark" or "light") after a theme switch."""
+
+    def __init__(self, session: Session, errors: ErrorHub, parent: QWidget | None = None, *,
+                 config_dir: Path | None = None, settings: Settings | None = None) -> None:
         super().__init__(parent)
         self.session = session
         self.errors = errors
+        self.config_dir = config_dir or default_config_dir()
+        self.settings = settings or load_settings(self.config_dir)
+        self.qsettings: QSettings = ui_settings(self.config_dir)
         self.setObjectName("mainWindow")
         self.setWindowTitle(f"mesodesk {__version__} — {session.url}")
         self.setWindowIcon(app_icon())
-        self.resize(1440, 860)
+        self.resize(1440, 880)
         self.setDockNestingEnabled(True)
-        app = QApplication.instance()
-        if isinstance(app, QApplication):
-            apply_theme(app, "system")
+        self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowNestedDocks
+                            | QMainWindow.DockOption.AllowTabbedDocks)
+        self.theme = self.apply_theme(self.settings.theme, save=False)
 
         self.frames = FrameScheduler(self)
-        state = session.state
-        self.accounts_model = KeyedTableModel(state.accounts, ACCOUNT_COLUMNS, self)
-        self.positions_model = KeyedTableModel(state.positions, POSITION_COLUMNS, self)
-        for table, model in ((state.accounts, self.accounts_model), (state.positions, self.positions_model)):
-            table.on_dirty(self.frames.request)
+        self.models: dict[str, KeyedTableModel] = {}
+        self.views: dict[str, BlotterView] = {}
+        self.docks: dict[str, QDockWidget] = {}
+        tables = session.state.tables()
+        for key, spec in BLOTTERS.items():
+            model = KeyedTableModel(tables[key], spec.columns, self)
+            model.set_flash(self.settings.flash_changes, self.settings.flash_ms)
+            tables[key].on_dirty(self.frames.request)
             self.frames.add(model.sync)
-        self.frames.add(self._update_status_counts)
-
-        self.positions_view = BlotterView(self.positions_model, "positions")
-        self.accounts_view = BlotterView(self.accounts_model, "accounts")
+            view = BlotterView(model, key)
+            self.models[key], self.views[key] = model, view
+            self.docks[key] = make_dock(spec.title, f"{key}Dock", view)
         self.error_panel = ErrorPanel(errors)
-        self.positions_dock = make_dock("Positions", "positionsDock", self.positions_view)
-        self.accounts_dock = make_dock("Accounts", "accountsDock", self.accounts_view)
-        self.errors_dock = make_dock("Errors", "errorsDock", self.error_panel)
-        self.setCentralWidget(None)
-        self.addDockWidget(Qt.DockWidgetArea.TopDockWidgetArea, self.positions_dock)
-        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.accounts_dock)
-        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.errors_dock)
-        self.tabifyDockWidget(self.accounts_dock, self.errors_dock)
-        self.accounts_dock.raise_()
-        self.resizeDocks([self.positions_dock, self.accounts_dock], [560, 240], Qt.Orientation.Vertical)
-        errors.sig_error.connect(self._on_error)
+        self.docks["errors"] = make_dock("Errors", "errorsDock", self.error_panel)
+        self.details: dict[int, PositionDetailView] = {}
+        self.frames.add(self._refresh_details)
 
+        self.positions_model, self.accounts_model = self.models["positions"], self.models["accounts"]
+        self.positions_view, self.accounts_view = self.views["positions"], self.views["accounts"]
+        self.positions_dock, self.accounts_dock = self.docks["positions"], self.docks["accounts"]
+        self.errors_dock = self.docks["errors"]
+        self.views["events"].table.sortByColumn(0, Qt.SortOrder.DescendingOrder)
+
+        self._arrange_default_layout()
+        self._build_actions()
         self._build_menus()
-        self._build_status_bar()
-        session.add_hub_state_listener(lambda hub, state: self._show_hub_state(hub, state))
-        for hub in session.hubs:
-            self._show_hub_state(hub, session.hub_state(hub))
+        self._build_toolbar()
+        self.status = ConnectionStatus(self.statusBar(), session)
+        self.hub_labels = self.status.hub_labels
+        self.server_label = self.status.server_label
+        self.updates_label = self.status.updates_label
 
-    # -- chrome -------------------------------------------------------------
+        self.layouts = LayoutManager(self, self.qsettings)
+        self.layouts.capture_default()
+        self.layouts.restore_last()
+        for key, view in self.views.items():
+            view.restore_header_state(self.qsettings)
+            text = self.settings.default_filters.get(key)
+            if text:
+                view.filter.setText(text)
+
+        positions = self.views["positions"]
+        positions.add_row_action("details", "Show details…")
+        positions.sig_row_action.connect(self._on_position_row_action)
+        positions.sig_row_activated.connect(lambda key: self.show_position_details(int(key)))
+        positions.sig_current_changed.connect(self._on_position_current)
+        self.sig_position_selected.connect(self._link_position)
+
+        errors.sig_error.connect(self._on_error)
+        session.add_hub_state_listener(lambda hub, state: self._on_hub_state(hub, state))
+        self._status_timer = QTimer(self)
+        self._status_timer.setInterval(250)
+        self._status_timer.timeout.connect(self._tick_status)
+        self._status_timer.start()
+        hints = QGuiApplication.styleHints()
+        hints.colorSchemeChanged.connect(self._on_os_scheme_changed)
+        self._settings_dialog: SettingsDialog | None = None
+        self._connection_dialog: ConnectionDialog | None = None
+
+    # -- layout ----------------------------------------------------------------------
+    def _arrange_default_layout(self) -> None:
+        d = self.docks
+        self.setCentralWidget(None)  # type: ignore[arg-type]  # docks only
+        self.addDockWidget(Qt.DockWidgetArea.TopDockWidgetArea, d["positions"])
+        self.splitDockWidget(d["positions"], d["events"], Qt.Orientation.Vertical)  # bottom row: full width
+        self.splitDockWidget(d["positions"], d["legs"], Qt.Orientation.Vertical)  # middle row
+        self.splitDockWidget(d["legs"], d["orders"], Qt.Orientation.Horizontal)
+        self.tabifyDockWidget(d["orders"], d["executions"])
+        self.splitDockWidget(d["events"], d["accounts"], Qt.Orientation.Horizontal)
+        for key in ("strategies", "agents", "errors"):
+            self.tabifyDockWidget(d["accounts"], d[key])
+        d["orders"].raise_()
+        d["accounts"].raise_()
+        self.resizeDocks([d["positions"], d["legs"], d["events"]], [250, 260, 250], Qt.Orientation.Vertical)
+        self.resizeDocks([d["legs"], d["orders"]], [820, 620], Qt.Orientation.Horizontal)
+        self.resizeDocks([d["events"], d["accounts"]], [780, 660], Qt.Orientation.Horizontal)
+
+    def reset_layout(self) -> None:
+        self.layouts.reset()
+
+    def _save_layout_dialog(self) -> None:
+        dialog = QInputDialog(self)
+        dialog.setObjectName("saveLayoutDialog")
+        dialog.setWindowTitle("Save layout")
+        dialog.setLabelText("Layout name:")
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.textValueSelected.connect(self._save_named_layout)
+        dialog.open()
+
+    def _save_named_layout(self, name: str) -> None:
+        if name.strip():
+            self.layouts.save(name)
+            self._rebuild_layout_menu()
+
+    def _rebuild_layout_menu(self) -> None:
+        for menu, handler in ((self.restore_layout_menu, self.layouts.restore),
+                              (self.delete_layout_menu, self._delete_layout)):
+            menu.clear()
+            names = self.layouts.names()
+            for name in names:
+                menu.addAction(name).triggered.connect(lambda _=False, n=name, h=handler: h(n))
+            menu.setEnabled(bool(names))
+
+    def _delete_layout(self, name: str) -> None:
+        self.layouts.delete(name)
+        self._rebuild_layout_menu()
+
+    # -- actions, menus, toolbar --------------------------------------------------------
+    def _action(self, name: str, text: str, slot: Callable[..., Any], shortcut: Any = None, tip: str = "") -> QAction:
+        action = QAction(text, self)
+        action.setObjectName(name)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        if tip:
+            action.setStatusTip(tip)
+            action.setToolTip(f"{tip} ({action.shortcut().toString()})" if shortcut else tip)
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        a = self._action
+        self.action_connect = a("actionConnect", "&Connect…", self.open_connection_dialog, "Ctrl+K",
+                                "Connect to the simulator or a MesoLive server")
+        self.action_settings = a("actionSettings", "&Settings…", self.open_settings_dialog,
+                                 QKeySequence.StandardKey.Preferences, "Theme, flashing, default filters")
+        if self.action_settings.shortcut().isEmpty():
+            self.action_settings.setShortcut(QKeySequence("Ctrl+,"))
+        self.action_quit = a("actionQuit", "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        self.action_details = a("actionPositionDetails", "Position &details", self._details_of_selection,
+                                "Ctrl+D", "Open the selected position's details")
+        self.action_clear_selection = a("actionClearSelection", "Clear position selection",
+                                        self.views["positions"].table.clearSelection, "Ctrl+Shift+A",
+                                        "Show all legs and orders again")
+        self.action_reset_layout = a("actionResetLayout", "&Reset to default layout", self.reset_layout,
+                                     "Ctrl+Shift+R", "Restore the default dock layout")
+        self.action_save_layout = a("actionSaveLayout", "&Save layout as…", self._save_layout_dialog,
+                                    "Ctrl+Shift+S", "Save the current dock layout under a name")
+        self.action_toggle_theme = a("actionToggleTheme", "Toggle dark/light", self._toggle_theme,
+                                     "Ctrl+Shift+T", "Switch between the dark and the light theme")
+        self.action_flash = a("actionFlash", "&Flash changed values", self._set_flash)
+        self.action_flash.setCheckable(True)
+        self.action_flash.setChecked(self.settings.flash_changes)
+        self.action_find = a("actionFind", "&Find in blotter", self._focus_filter, QKeySequence.StandardKey.Find)
+        self.action_about = a("actionAbout", "&About mesodesk", self._about)
+
     def _build_menus(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
-        quit_action = QAction("&Quit", self)
-        quit_action.setObjectName("actionQuit")
-        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
-        quit_action.triggered.connect(self.close)
-        file_menu.addAction(quit_action)
-        view_menu = self.menuBar().addMenu("&View")
-        for dock in (self.positions_dock, self.accounts_dock, self.errors_dock):
-            view_menu.addAction(dock.toggleViewAction())
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        file_menu.addActions([self.action_connect, self.action_settings])
+        file_menu.addSeparator()
+        file_menu.addAction(self.action_quit)
 
-    def _build_status_bar(self) -> None:
-        bar = self.statusBar()
-        self.hub_labels: dict[str, QLabel] = {}
-        for hub in self.session.hubs:
-            label = QLabel()
-            label.setObjectName(f"{hub}HubStatus")
-            self.hub_labels[hub] = label
-            bar.addWidget(label)
-        self.updates_label = QLabel()
-        self.updates_label.setObjectName("updatesStatus")
-        bar.addPermanentWidget(self.updates_label)
-        kind = "embedded simulator" if self.session.embedded else "server"
-        self.server_label = QLabel(f"{kind}: {self.session.url}")
-        self.server_label.setObjectName("serverStatus")
-        bar.addPermanentWidget(self.server_label)
+        view = bar.addMenu("&View")
+        for i, (key, dock) in enumerate(self.docks.items()):
+            toggle = dock.toggleViewAction()
+            toggle.setObjectName(f"actionToggle_{key}")
+            if i < 9:
+                toggle.setShortcut(QKeySequence(f"Alt+{i + 1}"))
+            view.addAction(toggle)
+        view.addSeparator()
+        theme_menu = view.addMenu("&Theme")
+        theme_menu.setObjectName("menuTheme")
+        group = QActionGroup(self)
+        self.theme_actions: dict[str, QAction] = {}
+        for name in THEMES:
+            action = theme_menu.addAction({"system": "Follow the OS", "dark": "Dark", "light": "Light"}[name])
+            action.setObjectName(f"actionTheme_{name}")
+            action.setCheckable(True)
+            action.setChecked(name == self.settings.theme)
+            action.triggered.connect(lambda _=False, n=name: self.apply_theme(n))
+            group.addAction(action)
+            self.theme_actions[name] = action
+        theme_menu.addSeparator()
+        theme_menu.addAction(self.action_toggle_theme)
+        view.addAction(self.action_flash)
+        view.addAction(self.action_find)
 
-    def _show_hub_state(self, hub: str, state: ConnectionState) -> None:
-        label = self.hub_labels.get(hub)
-        if label is None:
-            return
-        color = STATE_COLORS.get(state, "#d6dde6")
-        label.setText(f"<span style='color:{color}'>●</span> {hub.capitalize()}: {state.value}")
-        label.setToolTip(f"{hub} hub: {state.value}")
+        layout = bar.addMenu("&Layout")
+        layout.addAction(self.action_save_layout)
+        self.restore_layout_menu = layout.addMenu("Restore &layout")
+        self.restore_layout_menu.setObjectName("menuRestoreLayout")
+        self.delete_layout_menu = layout.addMenu("&Delete layout")
+        self.delete_layout_menu.setObjectName("menuDeleteLayout")
+        layout.addSeparator()
+        layout.addAction(self.action_reset_layout)
 
-    def _update_status_counts(self) -> None:
-        state = self.session.state
-        self.updates_label.setText(f"{len(state.positions)} positions · {state.stream_updates:,} updates")
+        position = bar.addMenu("&Position")
+        position.addAction(self.action_details)
+        position.addAction(self.action_clear_selection)
+
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction(self.action_about)
+        self._layout_menu_ready = True
+
+    def showEvent(self, event: Any) -> None:
+        if getattr(self, "_layout_menu_ready", False):
+            self._rebuild_layout_menu()
+            self._layout_menu_ready = False
+        super().showEvent(event)
+
+    def _build_toolbar(self) -> None:
+        toolbar = QToolBar("Main toolbar")
+        toolbar.setObjectName("mainToolBar")  # stable ASCII name: part of the saved layout
+        toolbar.setMovable(False)
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        toolbar.addActions([self.action_connect, self.action_details])
+        toolbar.addSeparator()
+        toolbar.addActions([self.action_save_layout, self.action_reset_layout])
+        toolbar.addSeparator()
+        toolbar.addActions([self.action_toggle_theme, self.action_settings])
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, toolbar)
+        self.toolbar = toolbar
+
+    # -- theme and settings ------------------------------------------------------------------
+    def apply_theme(self, theme: str, *, save: bool = True) -> str:
+        app = QApplication.instance()
+        resolved = apply_theme(app, theme) if isinstance(app, QApplication) else "dark"
+        self.theme = resolved
+        self.settings.theme = theme
+        if save:
+            self._save_settings()
+        for action_name, action in getattr(self, "theme_actions", {}).items():
+            action.setChecked(action_name == theme)
+        if hasattr(self, "status"):
+            self.status.refresh()
+        for view in getattr(self, "views", {}).values():
+            view.table.viewport().update()
+        self.sig_theme_changed.emit(resolved)
+        return resolved
+
+    def _toggle_theme(self) -> None:
+        self.apply_theme("light" if self.theme == "dark" else "dark")
+
+    def _on_os_scheme_changed(self, *_: Any) -> None:
+        if self.settings.theme == "system":
+            self.apply_theme("system", save=False)
+
+    def _set_flash(self, enabled: bool) -> None:
+        self.settings.flash_changes = enabled
+        for model in self.models.values():
+            model.set_flash(enabled, self.settings.flash_ms)
+        self._save_settings()
+
+    def apply_settings(self, settings: Settings) -> None:
+        self.settings = settings
+        self.action_flash.setChecked(settings.flash_changes)
+        for model in self.models.values():
+            model.set_flash(settings.flash_changes, settings.flash_ms)
+        self.apply_theme(settings.theme)  # also saves
+
+    def _save_settings(self) -> None:
+        save_settings(self.settings, self.config_dir)
+
+    def open_settings_dialog(self) -> SettingsDialog:
+        dialog = SettingsDialog(self.settings, {k: s.title for k, s in BLOTTERS.items()}, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.sig_settings_applied.connect(self.apply_settings)
+        dialog.open()
+        self._settings_dialog = dialog
+        return dialog
+
+    def open_connection_dialog(self) -> ConnectionDialog:
+        dialog = ConnectionDialog(self.settings.connection_mode, self.settings.server_url, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.sig_connection_chosen.connect(self._on_connection_chosen)
+        dialog.open()
+        self._connection_dialog = dialog
+        return dialog
+
+    def _on_connection_chosen(self, choice: Any) -> None:
+        self.settings.connection_mode = choice.mode
+        if choice.url:
+            self.settings.server_url = choice.url
+        self._save_settings()
+        self.sig_connect_requested.emit(choice)
+
+    def _about(self) -> None:
+        box = QMessageBox(QMessageBox.Icon.Information, "About mesodesk",
+                          f"mesodesk {__version__}\nA desktop trading console for MesoLive.", parent=self)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+
+    def _focus_filter(self) -> None:
+        focus = QApplication.focusWidget()
+        for view in self.views.values():
+            if focus is not None and view.isAncestorOf(focus):
+                view.focus_filter()
+                return
+        self.views["positions"].focus_filter()
+
+    # -- positions: selection, details, actions -------------------------------------------------
+    def _on_position_current(self, key: Any) -> None:
+        self.sig_position_selected.emit(None if key is None else int(key))
+
+    def _link_position(self, position_id: int | None) -> None:
+        for key in LINKED:
+            view = self.views[key]
+            if position_id is None:
+                view.set_link(None)
+            else:
+                view.set_link(f"Position #{position_id}",
+                              lambda row, pid=position_id: getattr(row, "position_id", None) == pid)
+
+    def _on_position_row_action(self, action: str, key: Any) -> None:
+        if action == "details":
+            self.show_position_details(int(key))
+        else:
+            self.sig_position_action.emit(action, int(key))
+
+    def _details_of_selection(self) -> None:
+        key = self.views["positions"].current_key()
+        if isinstance(key, int):
+            self.show_position_details(key)
+
+    def show_position_details(self, position_id: int) -> PositionDetailView:
+        view = self.details.get(position_id)
+        if view is None:
+            view = PositionDetailView(self.session, position_id, self.models["legs"], self.models["events"], self)
+            view.sig_closed.connect(lambda pid: self.details.pop(pid, None))
+            self.details[position_id] = view
+        view.show()
+        view.raise_()
+        view.activateWindow()
+        return view
+
+    def _refresh_details(self) -> None:
+        for view in list(self.details.values()):
+            view.refresh()
+
+    # -- status ---------------------------------------------------------------------------------
+    def _on_hub_state(self, hub: str, state: ConnectionState) -> None:
+        self.status.show_hub(hub, state)
+        self._update_stale()
+
+    def _update_stale(self) -> None:
+        stale = self.session.state.stale
+        for key, spec in BLOTTERS.items():
+            self.models[key].set_stale(any(stale.get(h, False) for h in spec.hubs))
+
+    def _tick_status(self) -> None:
+        self.status.refresh()
+        self._update_stale()
 
     def _on_error(self, record: ErrorRecord) -> None:
         self.statusBar().showMessage(f"Error: {record.summary}", 10_000)
@@ -133,12 +445,34 @@ class MainWindow(QMainWindow):
             rows = self.positions_model.rowCount()
             live = [r for r in self.session.state.positions.values() if r.updates >= min_updates]
             if rows and live and self.frames.frames >= 2 and not self.session.state.positions.dirty:
+                self.status.refresh()
                 return
             await asyncio.sleep(0.05)
 
+    def save_ui_state(self) -> None:
+        """Persist the dock layout and every blotter's header state."""
+        self.layouts.save_last()
+        for view in self.views.values():
+            view.save_header_state(self.qsettings)
+        self.qsettings.sync()
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_ui_state()
+        for view in list(self.details.values()):
+            view.close()
+        self._status_timer.stop()
         self.sig_closed.emit()
         super().closeEvent(event)
 
     def dock(self, name: str) -> QDockWidget:
-        return {"positions": self.positions_dock, "accounts": self.accounts_dock, "errors": self.errors_dock}[name]
+        return self.docks[name]
+
+    def status_label(self, name: str) -> QLabel:
+        label = self.statusBar().findChild(QLabel, name)
+        assert label is not None
+        return label
+
+    def menu(self, name: str) -> QMenu:
+        menu = self.findChild(QMenu, name)
+        assert menu is not None
+        return menu

@@ -30,3 +30,9 @@ def qloop(qapp: QApplication) -> Iterator[qasync.QEventLoop]:
     loop.close()
     asyncio.set_event_loop(None)
     assert not errors, f"unhandled asyncio errors: {errors}"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_config(tmp_path, monkeypatch) -> None:
+    """Settings, layouts and header states go to a per-test directory, never the user's."""
+    monkeypatch.setenv("MESODESK_CONFIG_DIR", str(tmp_path / "config"))

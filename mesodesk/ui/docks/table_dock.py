@@ -1,74 +1,278 @@
-"""A dock holding a sortable, filterable blotter over a :class:`KeyedTableModel`."""
+"""A dock holding a sortable, filterable blotter over a :class:`KeyedTableModel`.
+
+The view never resizes columns on ticks (only once, on the first rows, unless a
+saved header state was restored). Right-click on rows: copy, export CSV, and the
+row actions the owner registers; right-click on the header: choose columns.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSortFilterProxyModel, Qt
+from collections.abc import Hashable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QModelIndex, QPoint, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QDockWidget,
+    QFileDialog,
+    QHBoxLayout,
     QHeaderView,
+    QLabel,
     QLineEdit,
+    QMenu,
     QTableView,
     QVBoxLayout,
     QWidget,
 )
 
-from mesodesk.ui.models.columns import SORT_ROLE
+from mesodesk.ui.header_state import restore_header, save_header
+from mesodesk.ui.models.blotter_proxy import BlotterProxy
 from mesodesk.ui.models.keyed_table_model import KeyedTableModel
+from mesodesk.ui.table_export import table_rows, to_tsv, write_csv
+from mesodesk.ui.theme import table_font
+
+ROW_HEIGHT = 20
 
 
 class BlotterView(QWidget):
+    sig_row_activated = Signal(object)
+    """Emitted with the row key on double-click or Enter."""
+
+    sig_current_changed = Signal(object)
+    """Emitted with the key of the newly current row, or None when the selection is cleared."""
+
+    sig_row_action = Signal(str, object)
+    """Emitted with ``(action_id, row key)`` when a registered row action is chosen."""
+
     def __init__(self, model: KeyedTableModel, name: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.setObjectName(f"{name}Blotter")
+        self.name = name
         self.model = model
-        self.proxy = QSortFilterProxyModel(self)
-        self.proxy.setSourceModel(model)
-        self.proxy.setSortRole(SORT_ROLE)
-        self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        self.proxy.setFilterKeyColumn(-1)
-        self.proxy.setDynamicSortFilter(True)
+        self.proxy = BlotterProxy(model, self)
+        self._row_actions: list[tuple[str, str]] = []
+
         self.filter = QLineEdit()
         self.filter.setObjectName(f"{name}Filter")
-        self.filter.setPlaceholderText("Filter…")
+        self.filter.setPlaceholderText("Filter…  (Ctrl+F)")
         self.filter.setClearButtonEnabled(True)
         self.filter.textChanged.connect(self.proxy.setFilterFixedString)
+        self.link_label = QLabel()
+        self.link_label.setObjectName(f"{name}LinkLabel")
+        self.link_label.hide()
+        self.count_label = QLabel()
+        self.count_label.setObjectName(f"{name}Count")
+
         self.table = QTableView()
         self.table.setObjectName(f"{name}Table")
         self.table.setModel(self.proxy)
+        self.table.setFont(table_font())
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(False)
+        self.table.setShowGrid(False)
+        self.table.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(22)
+        self.table.verticalHeader().setDefaultSectionSize(ROW_HEIGHT)
+        self.table.verticalHeader().setMinimumSectionSize(ROW_HEIGHT)
         header = self.table.horizontalHeader()
         header.setSectionsMovable(True)
         header.setHighlightSections(False)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        for i, column in enumerate(model.columns):
-            self.table.setColumnWidth(i, max(60, 9 * len(column.header) + 24))
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        header.customContextMenuRequested.connect(self._header_menu)
+        self.apply_default_columns()
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._row_menu)
+        self.table.doubleClicked.connect(self._activated)
+        self.table.activated.connect(self._activated)
+        selection = self.table.selectionModel()
+        selection.currentRowChanged.connect(self._current_row_changed)
+        selection.selectionChanged.connect(self._selection_changed)
+
+        self._add_shortcut("Copy", QKeySequence.StandardKey.Copy, self.copy_selection)
+        self._add_shortcut("Find", QKeySequence.StandardKey.Find, self.focus_filter)
+        self._add_shortcut("ClearSelection", QKeySequence(Qt.Key.Key_Escape), self.table.clearSelection)
+
         # Fit columns to the first rows once; later ticks never resize (that is what makes big tables lag).
         self._fitted = False
         model.rowsInserted.connect(self._fit_columns_once)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(2, 2, 2, 2)
-        layout.setSpacing(2)
-        layout.addWidget(self.filter)
-        layout.addWidget(self.table)
+        if model.rowCount():
+            QTimer.singleShot(0, self._fit_columns_once)
+        for signal in (self.proxy.rowsInserted, self.proxy.rowsRemoved, self.proxy.modelReset,
+                       self.proxy.layoutChanged):
+            signal.connect(self._update_count)
 
+        top = QHBoxLayout()
+        top.setContentsMargins(0, 0, 0, 0)
+        top.setSpacing(6)
+        top.addWidget(self.filter, 1)
+        top.addWidget(self.link_label)
+        top.addWidget(self.count_label)
+        self.top_bar = top
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 0)
+        layout.setSpacing(2)
+        layout.addLayout(top)
+        layout.addWidget(self.table)
+        self._update_count()
+
+    # -- columns --------------------------------------------------------------
+    @property
+    def column_keys(self) -> list[str]:
+        return [c.key for c in self.model.columns]
+
+    def apply_default_columns(self) -> None:
+        header = self.table.horizontalHeader()
+        for i, column in enumerate(self.model.columns):
+            if header.visualIndex(i) != i:
+                header.moveSection(header.visualIndex(i), i)
+            header.setSectionHidden(i, not column.visible)
+            self.table.setColumnWidth(i, max(58, 8 * len(column.header) + 28))
+
+    def save_header_state(self, settings: QSettings) -> None:
+        save_header(settings, self.name, self.table.horizontalHeader(), self.column_keys)
+
+    def restore_header_state(self, settings: QSettings) -> bool:
+        restored = restore_header(settings, self.name, self.table.horizontalHeader(), self.column_keys)
+        if restored:
+            self._fitted = True  # the user's widths win over auto-fit
+        return restored
+
+    def set_column_visible(self, key: str, visible: bool) -> None:
+        self.table.horizontalHeader().setSectionHidden(self.model.column_index(key), not visible)
+
+    def is_column_visible(self, key: str) -> bool:
+        return not self.table.horizontalHeader().isSectionHidden(self.model.column_index(key))
 
     def _fit_columns_once(self) -> None:
         if self._fitted:
             return
         self._fitted = True
-        self.model.rowsInserted.disconnect(self._fit_columns_once)
+        self.fit_columns()
+
+    def fit_columns(self) -> None:
         self.table.resizeColumnsToContents()
-        header = self.table.horizontalHeader()
-        for i in range(header.count()):
+        for i in range(self.table.horizontalHeader().count()):
             width = self.table.columnWidth(i)
-            self.table.setColumnWidth(i, min(max(width + 12, 56), 320))
+            self.table.setColumnWidth(i, min(max(width + 14, 44), 360))
+
+    # -- rows ---------------------------------------------------------------------
+    def add_row_action(self, action_id: str, label: str) -> None:
+        """Offer ``label`` in the row context menu; choosing it emits ``sig_row_action``."""
+        self._row_actions.append((action_id, label))
+
+    def current_key(self) -> Hashable | None:
+        index = self.table.currentIndex()
+        if not index.isValid() or not self.table.selectionModel().isRowSelected(index.row(), QModelIndex()):
+            return None
+        return self.proxy.key_at(index.row())
+
+    def selected_rows(self) -> list[int]:
+        return sorted({i.row() for i in self.table.selectionModel().selectedRows()})
+
+    def select_key(self, key: Hashable) -> bool:
+        row = self.proxy.row_of_key(key)
+        if row is None:
+            return False
+        self.table.selectRow(row)
+        self.table.setCurrentIndex(self.proxy.index(row, 0))
+        return True
+
+    def set_link(self, description: str | None, predicate: Any = None) -> None:
+        """Linked selection: show only rows matching ``predicate`` (None: all rows)."""
+        self.proxy.set_predicate("link", predicate)
+        self.link_label.setText(description or "")
+        self.link_label.setVisible(bool(description))
+
+    def focus_filter(self) -> None:
+        self.filter.setFocus()
+        self.filter.selectAll()
+
+    def copy_selection(self) -> str:
+        rows = self.selected_rows()
+        text = to_tsv(table_rows(self.proxy, self.table.horizontalHeader(), rows)) if rows else ""
+        clipboard = QApplication.clipboard()
+        if text and clipboard is not None:
+            clipboard.setText(text)
+        return text
+
+    def export_csv(self, path: Path) -> int:
+        """Write every row the blotter shows (filtered, sorted) to ``path``; returns the row count."""
+        rows = list(range(self.proxy.rowCount()))
+        write_csv(path, table_rows(self.proxy, self.table.horizontalHeader(), rows))
+        return len(rows)
+
+    def _ask_export(self) -> None:
+        dialog = QFileDialog(self, f"Export {self.name} as CSV", f"{self.name}.csv", "CSV files (*.csv)")
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setDefaultSuffix("csv")
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.fileSelected.connect(lambda path: self.export_csv(Path(path)))
+        dialog.open()  # non-modal: never a nested event loop under qasync
+
+    # -- slots ---------------------------------------------------------------------
+    def _add_shortcut(self, name: str, keys: QKeySequence | QKeySequence.StandardKey, slot: Any) -> None:
+        action = QAction(name, self)
+        action.setObjectName(f"{self.name}{name}Action")
+        action.setShortcut(QKeySequence(keys))
+        action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        action.triggered.connect(slot)
+        self.addAction(action)
+
+    def _activated(self, index: QModelIndex) -> None:
+        key = self.proxy.key_at(index.row())
+        if key is not None:
+            self.sig_row_activated.emit(key)
+
+    def _current_row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        self.sig_current_changed.emit(self.proxy.key_at(current.row()) if current.isValid() else None)
+
+    def _selection_changed(self, *_: Any) -> None:
+        if not self.table.selectionModel().hasSelection():
+            self.sig_current_changed.emit(None)
+
+    def _update_count(self, *_: Any) -> None:
+        shown, total = self.proxy.rowCount(), self.model.rowCount()
+        self.count_label.setText(f"{shown:,}" if shown == total else f"{shown:,} / {total:,}")
+
+    def _row_menu(self, pos: QPoint) -> None:
+        index = self.table.indexAt(pos)
+        key = self.proxy.key_at(index.row()) if index.isValid() else None
+        menu = QMenu(self)
+        copy = menu.addAction("Copy rows")
+        copy.setEnabled(bool(self.selected_rows()))
+        copy.triggered.connect(self.copy_selection)
+        menu.addAction("Export CSV…").triggered.connect(self._ask_export)
+        if self._row_actions and key is not None:
+            menu.addSeparator()
+            for action_id, label in self._row_actions:
+                menu.addAction(label).triggered.connect(
+                    lambda _=False, a=action_id, k=key: self.sig_row_action.emit(a, k))
+        menu.addSeparator()
+        menu.addAction("Fit columns").triggered.connect(self.fit_columns)
+        menu.popup(self.table.viewport().mapToGlobal(pos))
+
+    def _header_menu(self, pos: QPoint) -> None:
+        menu = QMenu(self)
+        for column in self.model.columns:
+            action = menu.addAction(column.header)
+            action.setCheckable(True)
+            action.setChecked(self.is_column_visible(column.key))
+            action.toggled.connect(lambda on, k=column.key: self.set_column_visible(k, on))
+        menu.addSeparator()
+        menu.addAction("Reset columns").triggered.connect(self.apply_default_columns)
+        menu.addAction("Fit columns").triggered.connect(self.fit_columns)
+        menu.popup(self.table.horizontalHeader().mapToGlobal(pos))
 
 
 def make_dock(title: str, object_name: str, widget: QWidget) -> QDockWidget:

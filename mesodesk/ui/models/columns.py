@@ -60,6 +60,8 @@ class Column:
     numeric: bool = False
     signed_color: bool = False  # colour by sign (PnL)
     tooltip: str = ""
+    flash: bool = False  # briefly highlight the cell when its value changes
+    visible: bool = True  # shown by default (the user can toggle columns)
 
     @property
     def alignment(self) -> Qt.AlignmentFlag:
@@ -78,11 +80,41 @@ class Column:
 
 
 def number(key: str, header: str, value: Callable[[Any], Any], places: int = 2, **kw: Any) -> Column:
+    kw.setdefault("flash", True)
     return Column(key, header, value, fmt_number(places), numeric=True, **kw)
 
 
 def pnl(key: str, header: str, value: Callable[[Any], Any], **kw: Any) -> Column:
+    kw.setdefault("flash", True)
     return Column(key, header, value, fmt_number(2), numeric=True, signed_color=True, **kw)
+
+
+def integer(key: str, header: str, value: Callable[[Any], Any], **kw: Any) -> Column:
+    return Column(key, header, value, fmt_int, numeric=True, **kw)
+
+
+def fmt_qty(value: Any) -> str:
+    """Quantities: no trailing zeros, sign kept ("-2", "1.5")."""
+    if value is None:
+        return ""
+    number = float(value)
+    return f"{number:,.0f}" if number == int(number) else f"{number:,.4g}"
+
+
+def qty(key: str, header: str, value: Callable[[Any], Any], **kw: Any) -> Column:
+    return Column(key, header, value, fmt_qty, numeric=True, **kw)
+
+
+def fmt_time_short(value: Any) -> str:
+    if not isinstance(value, datetime):
+        return fmt_text(value)
+    return value.astimezone().strftime("%m-%d %H:%M:%S")
+
+
+def fmt_date(value: Any) -> str:
+    if not isinstance(value, datetime):
+        return fmt_text(value)
+    return value.strftime("%Y-%m-%d")
 
 
 def as_float(value: Decimal | float | None) -> float | None:

@@ -1,0 +1,1 @@
+"""Dialogs: connection, settings (and later entry / exit / order tickets)."""
