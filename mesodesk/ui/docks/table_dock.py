@@ -36,6 +36,9 @@ from mesodesk.ui.theme import table_font
 
 ROW_HEIGHT = 20
 
+#: rows measured when fitting column widths to their content
+FIT_SAMPLE_ROWS = 200
+
 
 class BlotterView(QWidget):
     sig_row_activated = Signal(object)
@@ -161,6 +164,8 @@ class BlotterView(QWidget):
         self.fit_columns()
 
     def fit_columns(self) -> None:
+        # Size from the first rows only: measuring every cell of a 10,000-row blotter stalls the GUI.
+        self.table.horizontalHeader().setResizeContentsPrecision(FIT_SAMPLE_ROWS)
         self.table.resizeColumnsToContents()
         for i in range(self.table.horizontalHeader().count()):
             width = self.table.columnWidth(i)
