@@ -34,6 +34,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _prestart_simulator(args: argparse.Namespace) -> object | None:
+    """Spawn the embedded simulator before the GUI's heavy imports, so the two start-ups overlap.
+
+    Only when the embedded simulator will be used (no ``--server``, no saved remote choice).
+    The child exits on its own when our end of its stdin closes, so it cannot outlive us.
+    """
+    if args.server:
+        return None
+    if not args.screenshot:
+        from mesodesk.core.settings import load_settings
+
+        settings = load_settings()
+        if settings.connection_mode == "remote" and settings.server_url:
+            return None
+    from platformdirs import user_data_path
+
+    from mesodesk.sim.embedded import EmbeddedSimulator
+
+    data_dir = args.data_dir or user_data_path("mesodesk", appauthor=False)
+    simulator = EmbeddedSimulator(data_dir / "simulator", seed=args.seed)
+    simulator.spawn()
+    return simulator
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["--run-simulator"]:  # the frozen app doubles as the simulator binary
@@ -45,6 +69,8 @@ def main(argv: list[str] | None = None) -> int:
         print("mesodesk: --server must be an http:// or https:// URL", file=sys.stderr)
         return 2
     os.environ.setdefault("QT_API", "pyside6")
+    # Start-up: the simulator child first; it starts while we import Qt, pydantic and the SDK.
+    args.early_simulator = _prestart_simulator(args)
 
     import qasync
     from PySide6.QtWidgets import QApplication

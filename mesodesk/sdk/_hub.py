@@ -13,6 +13,7 @@ from pydantic import BaseModel, TypeAdapter
 
 from mesodesk.contract import HUB_PATHS, MesoLiveApiResponse, StatusCode, WireModel, to_wire
 from mesodesk.sdk._signalr import ConnectionState, NotConnectedError, SignalRConnection, SignalRStream
+from mesodesk.sdk._stream import RawItem, decimal_safe, exact_loads
 from mesodesk.sdk.errors import MesoLiveApiException
 
 log = logging.getLogger("mesodesk.sdk")
@@ -197,6 +198,12 @@ class HubStream(Generic[R]):
     def __init__(self, stream: SignalRStream, item_type: type[R]) -> None:
         self._stream = stream
         self._adapter: TypeAdapter[R] = _item_adapter(item_type)
+        # Each item is validated when it is consumed, not when it arrives: an item that a
+        # newer one pushes out of the bounded buffer is never validated (latest wins).
+        self._validate = self._adapter.validate_python
+        if decimal_safe(item_type):
+            stream.loads = exact_loads  # JSON numbers -> exact Decimal (and cheaper to validate)
+        self._loads = stream.loads
 
     @property
     def method(self) -> str:
@@ -212,7 +219,11 @@ class HubStream(Generic[R]):
         return self
 
     async def __anext__(self) -> R:
-        return self._adapter.validate_python(await self._stream.__anext__())
+        stream = self._stream
+        if stream._buf and stream._client is not None:  # started and buffered: no await needed
+            item = stream._buf.popleft()
+            return self._validate(item.decode(self._loads) if type(item) is RawItem else item)
+        return self._validate(await stream.__anext__())
 
     async def aclose(self) -> None:
         """Stop the stream (sends ``CancelInvocation`` unless the server already completed it)."""

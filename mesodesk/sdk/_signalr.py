@@ -66,6 +66,7 @@ from websockets.asyncio.client import ClientConnection
 from websockets.asyncio.client import connect as ws_connect
 from websockets.exceptions import InvalidStatus
 
+from ._stream import Loads, RawItem, plain_loads
 from .errors import MesoLiveError
 
 __all__ = [
@@ -90,6 +91,11 @@ _ws_log = logging.getLogger("mesodesk.sdk.ws")
 DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024 * 1024
 _CLOSE_GRACE = 0.25  # seconds a closing socket may take before its TCP transport is aborted
 _STABLE_AFTER = 1.0  # a connection shorter than this does not reset the backoff
+_RS = b"\x1e"
+_ITEM_PREFIX = b'{"type":2,"invocationId":"'
+_ITEM_PREFIX_LEN = len(_ITEM_PREFIX)
+_ITEM_KEY = b'","item":'
+_ITEM_KEY_LEN = len(_ITEM_KEY)
 
 
 # --- errors --------------------------------------------------------------------------------------------
@@ -217,6 +223,8 @@ class _Transport(WebsocketTransport):
         self._on_opened = on_opened
         self._keep_alive = keep_alive
         self.last_rx = asyncio.get_running_loop().time()
+        #: invocationId -> the stream taking its StreamItems (weak: a dropped stream is collected)
+        self.sinks: dict[str, weakref.ref[SignalRStream]] = {}
 
     async def run(self) -> None:
         await self._negotiate()
@@ -250,9 +258,60 @@ class _Transport(WebsocketTransport):
             await asyncio.sleep(self._keep_alive)
             await conn.send(ping)
 
+    async def _process(self, conn: ClientConnection) -> None:
+        loop = asyncio.get_running_loop()
+        recv = conn.recv
+        while True:
+            raw = await recv(decode=False)  # bytes: no UTF-8 decode to str and back
+            self.last_rx = loop.time()
+            await self._on_frame(raw if isinstance(raw, bytes) else raw.encode())
+
+    async def _on_frame(self, raw: bytes) -> None:
+        """Parse each record of a frame once; StreamItems go straight to their stream.
+
+        A StreamItem for a registered stream is appended to that stream's bounded buffer
+        (its item still the parsed JSON value; typed streams validate it when consumed), and
+        each stream is woken once per frame, not once per item. Every other message goes
+        through pysignalr's dispatch, in order.
+        """
+        touched: list[SignalRStream] = []
+        sinks = self.sinks
+        loads = orjson.loads
+        for record in raw.split(_RS):
+            if not record:
+                continue
+            if record.startswith(_ITEM_PREFIX):  # {"type":2,"invocationId":"<id>","item":…}: not parsed here
+                end = record.find(b'"', _ITEM_PREFIX_LEN)
+                ref = sinks.get(record[_ITEM_PREFIX_LEN:end].decode("utf-8", "replace")) if end > 0 else None
+                if ref is not None:
+                    stream = ref()
+                    if stream is not None:
+                        start = end + _ITEM_KEY_LEN if record.startswith(_ITEM_KEY, end) else -1
+                        stream._push(RawItem(record, start if record.endswith(b"}") else -1))
+                        touched.append(stream)
+                    continue
+            data = loads(record)
+            if not data:
+                continue  # as pysignalr: an empty record is ignored
+            if type(data) is dict and data.get("type") == 2:
+                ref = sinks.get(data.get("invocationId"))  # type: ignore[arg-type]
+                stream = ref() if ref is not None else None
+                if stream is not None:
+                    stream._push(RawItem(record, -1))  # the consumer parses it with its own parser
+                    touched.append(stream)
+                # else: items in flight after we cancelled a stream: expected, dropped
+                continue
+            if touched:  # wake before the await so a Completion never overtakes its items
+                for stream in touched:
+                    stream._wake_up()
+                touched.clear()
+            await self._on_message(JSONProtocol.parse_message(data))
+        for stream in touched:
+            stream._wake_up()
+
     async def _on_raw_message(self, raw_message: str | bytes) -> None:
         self.last_rx = asyncio.get_running_loop().time()
-        await super()._on_raw_message(raw_message)
+        await self._on_frame(raw_message if isinstance(raw_message, bytes) else raw_message.encode())
 
     def abort(self) -> None:
         ws = self._ws
@@ -307,7 +366,9 @@ class SignalRStream:
         self._conn = conn
         self._args = list(args)
         self._buf: deque[Any] = deque(maxlen=max(1, maxsize))
-        self._wake = asyncio.Event()
+        #: parses a buffered raw item when it is consumed (typed streams may set an exact parser)
+        self.loads: Loads = plain_loads
+        self._waiter: asyncio.Future[None] | None = None  # set while the consumer waits
         self.dropped = 0
         self.invocation_id: str | None = None
         self._client: _Client | None = None
@@ -324,18 +385,21 @@ class SignalRStream:
             await self._send_invocation()
         while True:
             if self._buf:
-                return self._buf.popleft()
+                item = self._buf.popleft()
+                return item.decode(self.loads) if type(item) is RawItem else item
             if self._finished or self._closed:
                 self._unregister(send_cancel=False)
                 if self._error is not None:
                     raise self._error
                 raise StopAsyncIteration
-            self._wake.clear()
+            waiter = self._waiter = asyncio.get_running_loop().create_future()
             try:
-                await self._wake.wait()
+                await waiter
             except asyncio.CancelledError:
                 self._unregister(send_cancel=True)
                 raise
+            finally:
+                self._waiter = None
 
     async def _send_invocation(self) -> None:
         client = self._client
@@ -366,12 +430,22 @@ class SignalRStream:
             with contextlib.suppress(Exception):
                 self._unregister(send_cancel=True)
 
-    # called from pysignalr's dispatch
-    async def _on_next(self, item: Any) -> None:
-        if len(self._buf) == self._buf.maxlen:
+    # called from the transport's frame parser (items) and pysignalr's dispatch (the rest)
+    def _push(self, item: Any) -> None:
+        """Buffer one item (the oldest is dropped when full); the caller wakes the consumer."""
+        buf = self._buf
+        if len(buf) == buf.maxlen:
             self.dropped += 1
-        self._buf.append(item)
-        self._wake.set()
+        buf.append(item)
+
+    def _wake_up(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def _on_next(self, item: Any) -> None:
+        self._push(item)
+        self._wake_up()
 
     async def _on_complete(self, _message: Message) -> None:
         self._finish(None)
@@ -383,16 +457,17 @@ class SignalRStream:
     def _finish(self, error: BaseException | None) -> None:
         if not self._finished:
             self._finished, self._error = True, error
-            self._wake.set()
+            self._wake_up()
 
     def _unregister(self, send_cancel: bool) -> asyncio.Task[None] | None:
         if self._closed:
             return None
         self._closed = True
-        self._wake.set()
+        self._wake_up()
         inv_id, client = self.invocation_id, self._client
         if inv_id is None or client is None:
             return None
+        client.transport.sinks.pop(inv_id, None)
         client._stream_handlers.pop(inv_id, None)
         client._invocation_handlers.pop(inv_id, None)
         self._conn._streams.pop(inv_id, None)
@@ -842,6 +917,7 @@ class SignalRConnection:
 
         client._stream_handlers[inv_id] = (on_next, on_complete, on_error)
         client._invocation_handlers[inv_id] = on_complete
+        client.transport.sinks[inv_id] = ref  # StreamItems: the transport's fast path
         self._streams[inv_id] = stream
 
     def _send_cancel(self, client: _Client, inv_id: str) -> asyncio.Task[None] | None:

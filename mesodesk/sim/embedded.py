@@ -38,19 +38,29 @@ class EmbeddedSimulator:
         self.seed = seed
         self.speed = speed
         self.process: subprocess.Popen[bytes] | None = None
+        self._token = ""
         self.endpoint: SimulatorEndpoint | None = None
 
-    async def start(self, timeout: float = 30.0) -> SimulatorEndpoint:
-        token = secrets.token_urlsafe(24)
+    def spawn(self) -> None:
+        """Start the child process now (synchronously, e.g. before the GUI's heavy imports).
+
+        ``start()`` then only waits for it to be ready. Spawning is a fork+exec: milliseconds.
+        """
+        if self.process is not None:
+            return
+        self._token = secrets.token_urlsafe(24)
         args = ["--host", "127.0.0.1", "--port", "0", "--data-dir", str(self.data_dir), "--api-key-env", TOKEN_ENV,
                 "--speed", str(self.speed), "--ready-json", "--exit-with-stdin"]
         if self.seed is not None:
             args += ["--seed", str(self.seed)]
-        env = {**os.environ, TOKEN_ENV: token}
-        # Spawning is a fork+exec (milliseconds); the slow part, start-up, is awaited below.
-        self.process = subprocess.Popen(  # noqa: ASYNC220
-            simulator_command(args), stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env
+        self.process = subprocess.Popen(
+            simulator_command(args), stdin=subprocess.PIPE, stdout=subprocess.PIPE, env={**os.environ, TOKEN_ENV: self._token}
         )
+
+    async def start(self, timeout: float = 30.0) -> SimulatorEndpoint:
+        """Spawn (unless already spawned) and wait until the simulator prints its URL."""
+        self.spawn()  # a fork+exec; the slow part, start-up, is awaited below
+        assert self.process is not None
         loop = asyncio.get_running_loop()
         stdout = self.process.stdout
         assert stdout is not None
@@ -63,7 +73,7 @@ class EmbeddedSimulator:
             code = self.process.wait(timeout=5)
             raise RuntimeError(f"the embedded simulator exited during start-up (exit code {code})")
         info = json.loads(line)
-        self.endpoint = SimulatorEndpoint(url=info["url"], api_key=token)
+        self.endpoint = SimulatorEndpoint(url=info["url"], api_key=self._token)
         return self.endpoint
 
     async def stop(self, timeout: float = 3.0) -> None:

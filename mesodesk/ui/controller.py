@@ -58,7 +58,9 @@ class AppController:
                     raise StartupError(f"no API key for {url}: pass --api-key-env NAME or save one in the keyring")
             return url, key
         if self.simulator is None:
-            self.simulator = EmbeddedSimulator(self.data_dir / "simulator", seed=self.args.seed)
+            early = getattr(self.args, "early_simulator", None)  # spawned by app.main before the heavy imports
+            self.args.early_simulator = None
+            self.simulator = early or EmbeddedSimulator(self.data_dir / "simulator", seed=self.args.seed)
             endpoint = await self.simulator.start()
             self._sim_endpoint = (endpoint.url, endpoint.api_key)
         return self._sim_endpoint

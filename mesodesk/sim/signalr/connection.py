@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import functools
 import itertools
@@ -21,6 +22,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CLOSE_TIMEOUT = 0.5  # seconds to wait for the peer's close frame
+MAX_FRAME = 64 * 1024  # records queued while the socket is busy are joined into frames of at most this
+HIGH_WATER = 64 * 1024  # a stream waits while more than this many bytes are queued (back-pressure)
 
 
 class ConnectionClosedError(ConnectionError):
@@ -61,7 +64,14 @@ class ServerConnection:
         self._ws = ws
         self._opts = options
         self._loop = asyncio.get_running_loop()
-        self._write_lock = asyncio.Lock()
+        # Outgoing records go through one queue and one writer task: records queued while the
+        # socket is busy leave together in one frame (several messages per frame, as the hub
+        # protocol allows), in order. Streams wait while more than HIGH_WATER bytes are queued.
+        self._out: collections.deque[tuple[bytes, asyncio.Future[bool] | None]] = collections.deque()
+        self._out_bytes = 0
+        self._writer: asyncio.Task[None] | None = None
+        self._room: asyncio.Future[None] | None = None  # set when the queue drops below HIGH_WATER
+        self.frames_sent = 0
         self._last_sent = self._loop.time()
         self._last_received = self._loop.time()
         self._tasks: dict[str, asyncio.Task[None]] = {}  # invocationId -> running invocation/stream
@@ -81,18 +91,86 @@ class ServerConnection:
         return self._closing or self._ws.closed
 
     # --- outgoing ----------------------------------------------------------------------
-    async def _write_raw(self, data: bytes) -> bool:
-        async with self._write_lock:
-            if self._ws.closed:
-                return False
-            try:
-                # text frames: the JS client requires them for the JSON protocol
-                await self._ws.send_frame(data, WSMsgType.TEXT)
-            except (ConnectionError, RuntimeError) as exc:
-                log.debug("%s: write failed: %s", self.connection_id, exc)
-                return False
-        self._last_sent = self._loop.time()
+    def _enqueue(self, data: bytes, ack: asyncio.Future[bool] | None) -> bool:
+        if self._ws.closed:
+            if ack is not None:
+                ack.set_result(False)
+            return False
+        self._out.append((data, ack))
+        self._out_bytes += len(data)
+        if self._writer is None:
+            self._writer = self._loop.create_task(self._write_loop(), name=f"signalr-writer-{self.connection_id}")
         return True
+
+    async def _write_raw(self, data: bytes) -> bool:
+        """Queue one or more records and wait until they are on the socket (False: closed)."""
+        ack: asyncio.Future[bool] = self._loop.create_future()
+        self._enqueue(data, ack)
+        return await ack
+
+    async def _write_item(self, data: bytes) -> bool:
+        """Queue a stream item; wait only while the queue is over HIGH_WATER (False: closed)."""
+        if not self._enqueue(data, None):
+            return False
+        while self._out_bytes > HIGH_WATER and not self._ws.closed:
+            if self._room is None or self._room.done():
+                self._room = self._loop.create_future()
+            await self._room
+        return not self._ws.closed
+
+    async def _write_loop(self) -> None:
+        out, ws = self._out, self._ws
+        try:
+            while out:
+                data, ack = out.popleft()
+                acks = [ack] if ack is not None else []
+                if out and len(data) < MAX_FRAME:  # coalesce what queued up while we were writing
+                    parts, size = [data], len(data)
+                    while out and size + len(out[0][0]) <= MAX_FRAME:
+                        more, ack = out.popleft()
+                        parts.append(more)
+                        size += len(more)
+                        if ack is not None:
+                            acks.append(ack)
+                    data = b"".join(parts)
+                self._out_bytes -= len(data)
+                ok = not ws.closed
+                if ok:
+                    try:
+                        # text frames: the JS client requires them for the JSON protocol
+                        await ws.send_frame(data, WSMsgType.TEXT)
+                        self._last_sent = self._loop.time()
+                        self.frames_sent += 1
+                    except (ConnectionError, RuntimeError) as exc:
+                        log.debug("%s: write failed: %s", self.connection_id, exc)
+                        ok = False
+                    except BaseException:  # cancelled mid-write: tell the waiters, then stop
+                        for a in acks:
+                            if not a.done():
+                                a.set_result(False)
+                        raise
+                for a in acks:
+                    if not a.done():
+                        a.set_result(ok)
+                if self._room is not None and not self._room.done() and (self._out_bytes <= HIGH_WATER or not ok):
+                    self._room.set_result(None)
+                if not ok:
+                    break
+        finally:
+            self._writer = None
+            self._fail_queued()
+
+    def _fail_queued(self) -> None:
+        """The socket is gone (or the writer stopped): nothing queued will be written."""
+        if self._writer is not None and not self._ws.closed:
+            return
+        while self._out:
+            _, ack = self._out.popleft()
+            if ack is not None and not ack.done():
+                ack.set_result(False)
+        self._out_bytes = 0
+        if self._room is not None and not self._room.done():
+            self._room.set_result(None)
 
     async def _write(self, msg: dict[str, Any]) -> bool:
         return await self._write_raw(p.encode(msg, self._opts.dumps))
@@ -215,6 +293,11 @@ class ServerConnection:
         if not self._ws.closed:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._ws.close(), CLOSE_TIMEOUT + 0.5)
+        writer = self._writer
+        if writer is not None:
+            writer.cancel()
+            await asyncio.gather(writer, return_exceptions=True)
+        self._fail_queued()
 
     async def _keepalive(self) -> None:
         ka, ct = self._opts.keep_alive_interval, self._opts.client_timeout
@@ -343,9 +426,12 @@ class ServerConnection:
             if not hasattr(agen, "__aiter__"):
                 agen = await agen
             try:
+                dumps = self._opts.dumps
+                write = self._write_raw  # the first item leaves at once, in a frame of its own
                 async for item in agen:
-                    if not await self._write(p.stream_item(inv_id, item)):
+                    if not await write(p.encode(p.stream_item(inv_id, item), dumps)):
                         return
+                    write = self._write_item  # later ones coalesce while the socket is busy
             finally:
                 aclose = getattr(agen, "aclose", None)
                 if aclose is not None:
