@@ -10,6 +10,7 @@ import logging
 import os
 import secrets
 import signal
+import ssl
 import sys
 import threading
 from pathlib import Path
@@ -56,6 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--agent-status", choices=("Connected", "Disconnected", "Degraded"), default=None,
         help="set the simulated agent's status at startup (also: SetAgentStatus on /hubs/admin/v1)",
     )
+    parser.add_argument("--tls-cert", type=Path, metavar="PEM", default=None,
+                        help="serve https/wss with this certificate (chain) file; needs --tls-key")
+    parser.add_argument("--tls-key", type=Path, metavar="PEM", default=None,
+                        help="private key of --tls-cert")
     parser.add_argument("--ready-json", action="store_true", help="print one JSON line with url and key when ready")
     parser.add_argument("--exit-with-stdin", action="store_true", help="exit when standard input closes")
     parser.add_argument("--version", action="version", version=f"mesodesk-sim {__version__}")
@@ -70,6 +75,16 @@ def resolve_api_key(args: argparse.Namespace) -> tuple[str, bool]:
             raise SystemExit(f"mesodesk-sim: environment variable {args.api_key_env} is empty or not set")
         return key, True
     return secrets.token_urlsafe(24), False
+
+
+def tls_context(args: argparse.Namespace) -> ssl.SSLContext | None:
+    """A server TLS context from ``--tls-cert``/``--tls-key`` (TLS 1.2+), or None for plain http."""
+    if args.tls_cert is None:
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(args.tls_cert, args.tls_key)
+    return context
 
 
 async def serve(args: argparse.Namespace, api_key: str) -> None:
@@ -88,7 +103,7 @@ async def serve(args: argparse.Namespace, api_key: str) -> None:
         from mesodesk.contract import AgentStatus
 
         server.context.agents.set_status(AgentStatus(args.agent_status), "set by --agent-status")
-    await server.start(host=args.host, port=args.port)
+    await server.start(host=args.host, port=args.port, ssl_context=tls_context(args))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -117,6 +132,15 @@ async def serve(args: argparse.Namespace, api_key: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if (args.tls_cert is None) != (args.tls_key is None):
+        print("mesodesk-sim: --tls-cert and --tls-key go together", file=sys.stderr)
+        return 2
+    if args.tls_cert is not None:
+        try:
+            tls_context(args)
+        except (OSError, ssl.SSLError) as exc:
+            print(f"mesodesk-sim: cannot load the TLS certificate/key: {exc}", file=sys.stderr)
+            return 2
     api_key, explicit = resolve_api_key(args)
     if not is_loopback(args.host) and not explicit:
         print(

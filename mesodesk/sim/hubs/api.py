@@ -51,10 +51,29 @@ def validation_errors(exc: ValidationError) -> dict[str, list[str]]:
     return errors
 
 
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
+def _int_out_of_range(value: Any, path: str) -> str | None:
+    """Path of the first JSON integer outside the 64-bit range (ids are .NET longs; SQLite cannot bind them)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return None if _INT64_MIN <= value <= _INT64_MAX else path
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        found = _int_out_of_range(item, f"{path}.{key}" if path else str(key))
+        if found is not None:
+            return found
+    return None
+
+
 def parse_args(model: type[A], raw: Any) -> A:
     if not isinstance(raw, dict):
         raise ApiFailure(StatusCode.InvalidArguments, f"{model.__name__} must be a JSON object",
                          validation_errors={"$": [f"expected an object, got {type(raw).__name__}"]})
+    too_big = _int_out_of_range(raw, "")
+    if too_big is not None:
+        raise ApiFailure(StatusCode.InvalidArguments, f"invalid {model.__name__}: {too_big}: integer out of the "
+                         "64-bit range", validation_errors={too_big: ["integer out of the 64-bit range"]})
     try:
         return model.model_validate(raw)
     except ValidationError as exc:

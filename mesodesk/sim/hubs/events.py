@@ -59,9 +59,9 @@ def build_event_hub(ctx: SimContext) -> Hub:
                 if conn.connection_id in all_strategies:
                     members[conn.connection_id] = conn
             targets = list(members.values())
-        for conn in targets:
+        for conn in targets:  # queued per connection: a stalled subscriber never delays the others
             if not conn.closed:
-                await conn.send(event_type, event)
+                conn.post(event_type, event)
 
     ctx.events.deliver = deliver
 

@@ -175,6 +175,14 @@ class ServerConnection:
     async def _write(self, msg: dict[str, Any]) -> bool:
         return await self._write_raw(p.encode(msg, self._opts.dumps))
 
+    def post(self, target: str, *args: Any) -> bool:
+        """Queue a fire-and-forget invocation without waiting for the socket (False: closed).
+
+        For fan-out: one slow client must not hold up the others. Order per connection is kept;
+        a client that stops reading is dropped by the keep-alive after ``client_timeout``.
+        """
+        return self._enqueue(p.encode(p.invocation(target, list(args)), self._opts.dumps), None)
+
     async def send(self, target: str, *args: Any) -> None:
         """Fire-and-forget server->client invocation; silently dropped if the connection is closed."""
         await self._write(p.invocation(target, list(args)))
@@ -259,6 +267,8 @@ class ServerConnection:
             self._last_received = self._loop.time()
             data = msg.data if isinstance(msg.data, bytes) else msg.data.encode()
             records = reader.feed(data)
+            if not records and p.RS in data:
+                records = [b""]  # an empty handshake record: rejected below, not waited on
         error: str | None = None
         try:
             proto, version = p.parse_handshake(records[0])
@@ -306,11 +316,27 @@ class ServerConnection:
             if now >= self._last_received + ct:
                 log.info("%s: client timeout (%.1fs without a message)", self.connection_id, ct)
                 await self.close("Server timeout elapsed without receiving a message from the client.")
+                self._abort_transport()
                 return
             if now >= self._last_sent + ka:
-                await self._write(p.PING)
+                if not self._out:
+                    self._enqueue(p.encode(p.PING), None)  # never await the socket here: it may be stalled
+                elif now >= self._last_sent + ct:
+                    # Output has been queued for a whole client timeout without the socket taking a frame:
+                    # the peer stopped reading. Drop it rather than hold its queue and tasks forever.
+                    log.info("%s: client stopped reading (%.1fs without a write)", self.connection_id, ct)
+                    await self.close("Server timeout elapsed without the client reading.")
+                    self._abort_transport()
+                    return
+                await asyncio.sleep(min(ka, ct) / 4 + 0.001)
                 continue
             await asyncio.sleep(min(self._last_sent + ka, self._last_received + ct) - now + 0.001)
+
+    def _abort_transport(self) -> None:
+        """Hard-close the TCP connection (a peer that stopped reading never completes a close handshake)."""
+        transport = getattr(getattr(self._ws, "_writer", None), "transport", None)
+        if transport is not None:
+            transport.abort()
 
     # --- incoming ----------------------------------------------------------------------
     async def _dispatch_records(self, records: list[bytes]) -> None:
