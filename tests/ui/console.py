@@ -65,5 +65,5 @@ async def console(qtbot, tmp_path: Path, seed: int = 5) -> AsyncIterator[Console
             view.close()
         await session.stop()
         if result.server_running:
-            await server.stop()
+            await result.server.stop()  # a test may have replaced the server (restarts)
         logging.getLogger("mesodesk").removeHandler(forwarder)
