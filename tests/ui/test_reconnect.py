@@ -41,7 +41,7 @@ def test_console_reconnects_after_restarts_and_marks_stale_data(qloop, qtbot, tm
                                         for h in ("control", "data", "event")), timeout=30)
                 await until(lambda: not positions.stale, timeout=15)
                 before = column_texts(positions, "pnl")
-                await until(lambda: column_texts(positions, "pnl") != before, timeout=15)
+                await until(lambda before=before: column_texts(positions, "pnl") != before, timeout=15)
             log = c.session.state.events
             latest = c.server.events.latest_seq
             assert latest > 0
