@@ -33,6 +33,7 @@ from mesodesk.core.session import Session
 from mesodesk.core.settings import Settings, default_config_dir, load_settings, save_settings
 from mesodesk.sdk import ConnectionState
 from mesodesk.ui.blotters import BLOTTERS
+from mesodesk.ui.charts import install_chart_docks
 from mesodesk.ui.dialogs.connection_dialog import ConnectionDialog
 from mesodesk.ui.dialogs.settings_dialog import SettingsDialog
 from mesodesk.ui.docks.position_detail import PositionDetailView
@@ -41,8 +42,10 @@ from mesodesk.ui.errors import ErrorHub, ErrorPanel, ErrorRecord
 from mesodesk.ui.frame_scheduler import FrameScheduler
 from mesodesk.ui.layouts import LayoutManager
 from mesodesk.ui.models.keyed_table_model import KeyedTableModel
+from mesodesk.ui.notify import install_notifications
 from mesodesk.ui.status_bar import ConnectionStatus
 from mesodesk.ui.theme import THEMES, apply_theme
+from mesodesk.ui.trading import install_trading
 from mesodesk.ui.ui_settings import ui_settings
 
 RESOURCES = Path(__file__).resolve().parents[2] / "resources"
@@ -113,9 +116,12 @@ class MainWindow(QMainWindow):
         self.views["events"].table.sortByColumn(0, Qt.SortOrder.DescendingOrder)
 
         self._arrange_default_layout()
+        install_chart_docks(self)  # position/greeks charts, risk graph, rollups (mesodesk.ui.charts)
         self._build_actions()
         self._build_menus()
         self._build_toolbar()
+        install_notifications(self)  # toasts, notification center dock, toolbar badge, tray (mesodesk.ui.notify)
+        install_trading(self)  # entry/exit/adjust flows, order ticket, strategies (mesodesk.ui.trading)
         self.status = ConnectionStatus(self.statusBar(), session)
         self.hub_labels = self.status.hub_labels
         self.server_label = self.status.server_label

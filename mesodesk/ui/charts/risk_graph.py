@@ -1,0 +1,505 @@
+"""The risk graph (payoff diagram) of one or several positions.
+
+Expiration, T+0 and T+n PnL curves from :class:`mesodesk.quant.risk.RiskModel` (the
+simulator's Black-Scholes), a line at the current underlying price, breakevens,
+profit/loss shading, what-if controls (price shift %, vol shift in vol points,
+days forward) and a greeks readout at the cursor.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import math
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QSlider,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from mesodesk.core.state import AppState
+from mesodesk.quant.risk import RiskLeg, RiskModel, RiskSurface, crossings, settlement_time
+from mesodesk.ui.charts.style import ChartColors, chart_colors, style_plot
+
+DEFAULT_IV = 0.20
+GRID_POINTS = 400
+
+
+def _f(value: Any, default: float = 0.0) -> float:
+    return default if value is None else float(value)
+
+
+def legs_from_state(state: AppState, position_ids: Iterable[int]) -> tuple[list[RiskLeg], dict[str, float], dt.datetime]:
+    """Risk legs of the positions' legs, each underlying's spot, and the (server) time now."""
+    wanted = set(position_ids)
+    legs: list[RiskLeg] = []
+    spots: dict[str, float] = {}
+    now: dt.datetime | None = None
+    for pid in wanted:
+        row = state.positions.get(pid)
+        if row is None:
+            continue
+        if row.underlying and row.underlying_price is not None:
+            spots[row.underlying] = float(row.underlying_price)
+        if row.server_time is not None and (now is None or row.server_time > now):
+            now = row.server_time
+    now = now or dt.datetime.now(dt.UTC)
+    for leg_row in state.legs.values():
+        if leg_row.position_id not in wanted:
+            continue
+        leg = leg_row.leg
+        c = leg.live_contract
+        underlying = c.underlying.symbol or leg.underlying
+        if c.strike is None or c.option_type is None or c.expiration is None:
+            # a stock/index leg: a zero-strike call that is already "expired" is worth S
+            legs.append(RiskLeg(0.0, True, float(leg.qty), now - dt.timedelta(days=1), 0.0,
+                                entry=float(leg.avg_entry_price), multiplier=_f(c.multiplier, 1.0),
+                                realized=float(leg.total_realized_pnl), underlying=underlying,
+                                is_open=leg.closed_at is None, name=leg.name))
+            continue
+        greeks = leg_row.greeks.mark if leg_row.greeks is not None else None
+        iv = float(greeks.iv) / 100.0 if greeks is not None and greeks.iv else DEFAULT_IV
+        legs.append(RiskLeg(
+            strike=float(c.strike), is_call=c.option_type.value == "Call", qty=float(leg.qty),
+            expiration=settlement_time(c.root or underlying, c.expiration), iv=iv,
+            entry=float(leg.avg_entry_price), multiplier=_f(c.multiplier, 100.0),
+            realized=float(leg.total_realized_pnl), underlying=underlying, is_open=leg.closed_at is None,
+            name=leg.name,
+        ))
+    return legs, spots, now
+
+
+class RiskGraphWidget(QWidget):
+    def __init__(self, state: AppState, parent: QWidget | None = None, theme: str = "dark") -> None:
+        super().__init__(parent)
+        self.setObjectName("riskGraph")
+        self.state = state
+        self.colors = chart_colors(theme)
+        self.position_ids: list[int] = []
+        self.model: RiskModel | None = None
+        self.surface: RiskSurface | None = None
+        self.breakevens: list[float] = []
+        self.t0_breakevens: list[float] = []
+        self.compute_ms = 0.0
+        self.computes = 0
+        self._cursor: float | None = None
+        self._fit_pending = True
+
+        # -- controls
+        self.title = QLabel("Risk graph: select one or more positions")
+        self.title.setObjectName("riskGraphTitle")
+        self.price_shift = QDoubleSpinBox()
+        self.price_shift.setObjectName("riskPriceShift")
+        self.price_shift.setRange(-50.0, 50.0)
+        self.price_shift.setSingleStep(0.5)
+        self.price_shift.setSuffix(" %")
+        self.price_shift.setToolTip("What-if: shift the underlying price by this percentage")
+        self.vol_shift = QDoubleSpinBox()
+        self.vol_shift.setObjectName("riskVolShift")
+        self.vol_shift.setRange(-50.0, 100.0)
+        self.vol_shift.setSingleStep(1.0)
+        self.vol_shift.setSuffix(" vol")
+        self.vol_shift.setToolTip("What-if: add this many vol points to every leg's IV")
+        self.days = QSlider(Qt.Orientation.Horizontal)
+        self.days.setObjectName("riskDaysForward")
+        self.days.setRange(0, 30)
+        self.days.setMinimumWidth(140)
+        self.days.setToolTip("What-if: move the T+0 curve this many days forward")
+        self.days_label = QLabel("T+0")
+        self.days_label.setMinimumWidth(110)
+        self.tn_check = QCheckBox("T+n curves")
+        self.tn_check.setObjectName("riskTnCurves")
+        self.tn_check.setChecked(True)
+        self.tn_check.setToolTip("Show two intermediate dates between T+0 and expiration")
+        reset = QToolButton()
+        reset.setText("Reset")
+        reset.setToolTip("Clear the what-ifs and fit the view")
+        reset.clicked.connect(self.reset)
+        png = QToolButton()
+        png.setText("PNG…")
+        png.clicked.connect(lambda: self._ask_export("png"))
+        csv_button = QToolButton()
+        csv_button.setText("CSV…")
+        csv_button.clicked.connect(lambda: self._ask_export("csv"))
+        for w in (self.price_shift, self.vol_shift):
+            w.valueChanged.connect(self.recompute)
+        self.days.valueChanged.connect(self.recompute)
+        self.tn_check.toggled.connect(self.recompute)
+
+        bar = QHBoxLayout()
+        bar.setContentsMargins(4, 2, 4, 2)
+        bar.addWidget(QLabel("Price shift"))
+        bar.addWidget(self.price_shift)
+        bar.addSpacing(8)
+        bar.addWidget(QLabel("Vol shift"))
+        bar.addWidget(self.vol_shift)
+        bar.addSpacing(8)
+        bar.addWidget(QLabel("Days fwd"))
+        bar.addWidget(self.days)
+        bar.addWidget(self.days_label)
+        bar.addWidget(self.tn_check)
+        bar.addStretch(1)
+        for w in (reset, png, csv_button):
+            bar.addWidget(w)
+
+        # -- plot
+        self.plot_widget = pg.PlotWidget()
+        self.plot_widget.setObjectName("riskGraphPlot")
+        self.plot: pg.PlotItem = self.plot_widget.getPlotItem()
+        self.plot.setMenuEnabled(True)
+        self.plot.getAxis("left").setWidth(70)
+        self.plot.setLabel("left", "P/L ($)")
+        self.legend = self.plot.addLegend(offset=(10, 10))
+        self.profit_fill = pg.PlotDataItem()
+        self.loss_fill = pg.PlotDataItem()
+        for item in (self.profit_fill, self.loss_fill):
+            item.setFillLevel(0.0)
+            self.plot.addItem(item)
+        self.curves: dict[str, pg.PlotDataItem] = {}
+        self.curves["expiration"] = self.plot.plot(name="Expiration")
+        self.curves["t0"] = self.plot.plot(name="T+0")
+        self.curves["tn0"] = self.plot.plot(name="T+n")
+        self.curves["tn1"] = self.plot.plot(name="T+n")
+        self.zero_line = pg.InfiniteLine(pos=0.0, angle=0, movable=False)
+        self.spot_line = pg.InfiniteLine(angle=90, movable=False, label="",
+                                         labelOpts={"position": 0.96, "anchors": [(0, 0), (0, 0)]})
+        self.whatif_line = pg.InfiniteLine(angle=90, movable=False, label="",
+                                           labelOpts={"position": 0.88, "anchors": [(1, 0), (1, 0)]})
+        self.cursor_line = pg.InfiniteLine(angle=90, movable=False)
+        for line in (self.zero_line, self.spot_line, self.whatif_line, self.cursor_line):
+            self.plot.addItem(line, ignoreBounds=True)
+        self.cursor_line.setVisible(False)
+        self.be_scatter = pg.ScatterPlotItem(size=11, symbol="d")
+        self.t0_be_scatter = pg.ScatterPlotItem(size=7, symbol="o")
+        self.plot.addItem(self.be_scatter)
+        self.plot.addItem(self.t0_be_scatter)
+        self.be_labels: list[pg.TextItem] = []
+        self.readout = QLabel("")
+        self.readout.setObjectName("riskGraphReadout")
+        self.readout.setTextFormat(Qt.TextFormat.RichText)
+        self.readout.setMinimumHeight(20)
+        self._mouse_proxy = pg.SignalProxy(self.plot.scene().sigMouseMoved, rateLimit=60, slot=self._mouse_moved)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        top = QHBoxLayout()
+        top.setContentsMargins(6, 2, 6, 0)
+        top.addWidget(self.title)
+        layout.addLayout(top)
+        layout.addLayout(bar)
+        layout.addWidget(self.plot_widget, 1)
+        layout.addWidget(self.readout)
+        self.apply_colors(self.colors)
+
+    # -- styling ---------------------------------------------------------------------------
+    def apply_colors(self, c: ChartColors) -> None:
+        self.colors = c
+        self.plot_widget.setBackground(c.background)
+        style_plot(self.plot, c)
+        self.curves["expiration"].setPen(pg.mkPen(c.expiration, width=2))
+        self.curves["t0"].setPen(pg.mkPen(c.t0, width=2))
+        self.curves["tn0"].setPen(pg.mkPen(c.tn[0], width=1, style=Qt.PenStyle.DashLine))
+        self.curves["tn1"].setPen(pg.mkPen(c.tn[1], width=1, style=Qt.PenStyle.DashLine))
+        self.profit_fill.setPen(None)
+        self.loss_fill.setPen(None)
+        self.profit_fill.setBrush(pg.mkBrush(c.profit_fill))
+        self.loss_fill.setBrush(pg.mkBrush(c.loss_fill))
+        self.zero_line.setPen(pg.mkPen(c.zero, width=1, style=Qt.PenStyle.DashLine))
+        self.spot_line.setPen(pg.mkPen(c.spot, width=1))
+        self.spot_line.label.setColor(c.spot)
+        self.whatif_line.setPen(pg.mkPen(c.whatif, width=1, style=Qt.PenStyle.DashDotLine))
+        self.whatif_line.label.setColor(c.whatif)
+        self.cursor_line.setPen(pg.mkPen(c.crosshair, width=1, style=Qt.PenStyle.DotLine))
+        self.be_scatter.setPen(pg.mkPen(c.background))
+        self.be_scatter.setBrush(pg.mkBrush(c.breakeven))
+        self.t0_be_scatter.setPen(pg.mkPen(c.background))
+        self.t0_be_scatter.setBrush(pg.mkBrush(c.t0))
+        self.legend.setLabelTextColor(c.foreground)
+        self.legend.setBrush(pg.mkBrush(_alpha(c.background, 210)))
+        self.legend.setPen(pg.mkPen(c.zero))
+        if self.surface is not None:
+            self.recompute()
+
+    def set_theme(self, theme: str) -> None:
+        self.apply_colors(chart_colors(theme))
+
+    # -- inputs --------------------------------------------------------------------------------
+    def set_positions(self, position_ids: Sequence[int]) -> None:
+        ids = [int(i) for i in position_ids]
+        if ids != self.position_ids:
+            self.position_ids = ids
+            self._fit_pending = True
+        self.refresh()
+
+    def set_model(self, model: RiskModel | None, title: str = "") -> None:
+        """Show ``model`` directly (tests, scripted what-ifs)."""
+        self.model = model
+        if title:
+            self.title.setText(title)
+        self._update_days_range()
+        self.recompute()
+
+    def refresh(self) -> None:
+        """Rebuild the model from the state (legs, IVs, spots, server time) and recompute."""
+        if not self.position_ids:
+            self.model = None
+            self.title.setText("Risk graph: select one or more positions")
+            self.recompute()
+            return
+        legs, spots, now = legs_from_state(self.state, self.position_ids)
+        reference = None
+        first = self.state.positions.get(self.position_ids[0])
+        if first is not None and first.underlying:
+            reference = first.underlying
+        self.model = RiskModel(legs, spots, now, reference=reference) if legs and spots else None
+        self.title.setText(self._title_text())
+        self._update_days_range()
+        self.recompute()
+
+    def _title_text(self) -> str:
+        names = []
+        for pid in self.position_ids[:3]:
+            row = self.state.positions.get(pid)
+            names.append(f"#{pid} {row.summary.name}" if row is not None else f"#{pid}")
+        more = f" +{len(self.position_ids) - 3}" if len(self.position_ids) > 3 else ""
+        m = self.model
+        if m is None:
+            return f"Risk graph · {', '.join(names)}{more} · waiting for legs and prices"
+        exp = m.first_expiration
+        dte = f" · {max((exp - m.now).total_seconds(), 0) / 86400:.1f} DTE" if exp is not None else ""
+        und = "/".join(m.underlyings)
+        return (f"<b>Risk profile</b> · {', '.join(names)}{more} · {und} {m.spot:,.2f} · "
+                f"{len(m.open_legs)} open legs{dte}")
+
+    def _update_days_range(self) -> None:
+        m = self.model
+        exp = m.first_expiration if m is not None else None
+        days = max(0, math.ceil((exp - m.now).total_seconds() / 86400)) if (m is not None and exp) else 0
+        self.days.blockSignals(True)
+        self.days.setRange(0, max(days - 1, 0) if days > 1 else 0)
+        self.days.blockSignals(False)
+
+    def reset(self) -> None:
+        for w in (self.price_shift, self.vol_shift, self.days):
+            w.blockSignals(True)
+        self.price_shift.setValue(0.0)
+        self.vol_shift.setValue(0.0)
+        self.days.setValue(0)
+        for w in (self.price_shift, self.vol_shift, self.days):
+            w.blockSignals(False)
+        self._fit_pending = True
+        self.recompute()
+
+    # -- computation ------------------------------------------------------------------------------
+    def dates(self) -> tuple[list[dt.datetime], list[str]]:
+        """[T+n (slider), intermediate T+n..., first expiration] and their legend labels."""
+        m = self.model
+        assert m is not None
+        exp = m.first_expiration or m.now
+        start = min(m.now + dt.timedelta(days=self.days.value()), exp)
+        n = self.days.value()
+        dates = [start]
+        labels = ["T+0" if n == 0 else f"T+{n} ({start.astimezone():%b %d})"]
+        if self.tn_check.isChecked() and exp > start:
+            span = exp - start
+            for f in (1 / 3, 2 / 3):
+                d = start + span * f
+                days = (d - m.now).total_seconds() / 86400
+                dates.append(d)
+                labels.append(f"T+{days:.0f} ({d.astimezone():%b %d})")
+        dates.append(exp)
+        labels.append(f"Expiration ({exp.astimezone():%b %d})")
+        return dates, labels
+
+    def recompute(self, *_: Any) -> None:
+        started = time.perf_counter()
+        m = self.model
+        n = self.days.value()
+        self.days_label.setText("T+0 (now)" if n == 0 else f"T+{n}")
+        if m is None:
+            self.surface = None
+            for curve in (*self.curves.values(), self.profit_fill, self.loss_fill):
+                curve.setData([], [])
+            self.be_scatter.setData([], [])
+            self.t0_be_scatter.setData([], [])
+            self._set_be_labels([])
+            self.spot_line.setVisible(False)
+            self.whatif_line.setVisible(False)
+            self.readout.setText("")
+            return
+        dates, labels = self.dates()
+        surf = m.surface(m.move_grid(GRID_POINTS), dates, vol_shift=self.vol_shift.value(), greeks=False,
+                         labels=labels)
+        self.surface = surf
+        x = self.x_values(surf)
+        exp_pnl, t0_pnl = surf.pnl[-1], surf.pnl[0]
+        self.curves["expiration"].setData(x, exp_pnl, name=labels[-1])
+        self.curves["t0"].setData(x, t0_pnl, name=labels[0])
+        self.profit_fill.setData(x, np.maximum(exp_pnl, 0.0))
+        self.loss_fill.setData(x, np.minimum(exp_pnl, 0.0))
+        for i, key in enumerate(("tn0", "tn1")):
+            row = 1 + i
+            if row < len(dates) - 1:
+                self.curves[key].setData(x, surf.pnl[row])
+                self.curves[key].setVisible(True)
+            else:
+                self.curves[key].setData([], [])
+                self.curves[key].setVisible(False)
+        self._relabel_legend(labels)
+        # breakevens: exact for a single-expiry position at expiration, sampled otherwise
+        exact = m.expiration_breakevens()
+        self.breakevens = exact if exact else crossings(surf.prices, exp_pnl)
+        self.t0_breakevens = crossings(surf.prices, t0_pnl)
+        bx = [self._to_x(b) for b in self.breakevens]
+        self.be_scatter.setData(bx, [0.0] * len(bx))
+        tx = [self._to_x(b) for b in self.t0_breakevens]
+        self.t0_be_scatter.setData(tx, [0.0] * len(tx))
+        self._set_be_labels(bx)
+        spot_x = self._to_x(m.spot)
+        self.spot_line.setPos(spot_x)
+        self.spot_line.setVisible(True)
+        self.spot_line.label.setFormat(f"{m.reference} {m.spot:,.2f}" if not m.mixed else "now")
+        shift = self.price_shift.value()
+        self.whatif_line.setVisible(shift != 0.0)
+        if shift:
+            what = m.spot * (1 + shift / 100)
+            self.whatif_line.setPos(self._to_x(what))
+            self.whatif_line.label.setFormat(f"what-if {what:,.2f}")
+        self.plot.setLabel("bottom", "% move" if m.mixed else f"{m.reference} price")
+        if self._fit_pending:
+            self._fit_pending = False
+            self.plot.enableAutoRange()
+        self._update_readout()
+        self.computes += 1
+        self.compute_ms = (time.perf_counter() - started) * 1000.0
+
+    def x_values(self, surf: RiskSurface) -> np.ndarray:
+        m = self.model
+        return surf.moves * 100.0 if (m is not None and m.mixed) else surf.prices
+
+    def _to_x(self, price: float) -> float:
+        m = self.model
+        if m is not None and m.mixed and m.spot:
+            return (price / m.spot - 1.0) * 100.0
+        return price
+
+    def _relabel_legend(self, labels: list[str]) -> None:
+        names = {"t0": labels[0], "expiration": labels[-1]}
+        if len(labels) > 2:
+            names["tn0"] = labels[1]
+        if len(labels) > 3:
+            names["tn1"] = labels[2]
+        self.legend.clear()
+        for key in ("expiration", "t0", "tn0", "tn1"):
+            if key in names:
+                self.legend.addItem(self.curves[key], names[key])
+
+    def _set_be_labels(self, xs: list[float]) -> None:
+        for item in self.be_labels:
+            self.plot.removeItem(item)
+        self.be_labels = []
+        for x, price in zip(xs, self.breakevens, strict=False):
+            item = pg.TextItem(f"BE {price:,.2f}", color=self.colors.breakeven, anchor=(0.5, -0.4))
+            item.setPos(x, 0.0)
+            self.plot.addItem(item, ignoreBounds=True)
+            self.be_labels.append(item)
+
+    # -- readout ---------------------------------------------------------------------------------
+    def _mouse_moved(self, event: Any) -> None:
+        pos = event[0]
+        if self.surface is None or not self.plot.sceneBoundingRect().contains(pos):
+            self._cursor = None
+        else:
+            self._cursor = float(self.plot.vb.mapSceneToView(pos).x())
+        self.cursor_line.setVisible(self._cursor is not None)
+        if self._cursor is not None:
+            self.cursor_line.setPos(self._cursor)
+        self._update_readout()
+
+    def readout_at(self, price: float | None = None) -> dict[str, float]:
+        """PnL at expiration and at the T+0/T+n date plus position greeks at ``price`` (default: what-if spot)."""
+        m = self.model
+        assert m is not None and self.surface is not None
+        if price is None:
+            price = m.spot * (1 + self.price_shift.value() / 100)
+        move = price / m.spot - 1.0 if m.spot else 0.0
+        dates, _labels = self.dates()
+        vol = self.vol_shift.value()
+        now = m.at(move, dates[0], vol_shift=vol)
+        exp = m.at(move, dates[-1], vol_shift=vol)
+        return {"price": price, "pnl_t0": now["pnl"], "pnl_exp": exp["pnl"], "delta": now["delta"],
+                "gamma": now["gamma"], "theta": now["theta"], "vega": now["vega"]}
+
+    def _update_readout(self) -> None:
+        m = self.model
+        if m is None or self.surface is None:
+            self.readout.setText("")
+            return
+        if self._cursor is not None:
+            price = m.spot * (1 + self._cursor / 100) if m.mixed else self._cursor
+            where = "cursor"
+        else:
+            price = None
+            where = "what-if" if self.price_shift.value() else "now"
+        r = self.readout_at(price)
+        c = self.colors
+
+        def pnl_html(v: float) -> str:
+            color = c.bar_pos if v >= 0 else c.bar_neg
+            return f"<span style='color:{color}'>{v:+,.2f}</span>"
+
+        move = (r["price"] / m.spot - 1) * 100 if m.spot else 0.0
+        self.readout.setText(
+            f"&nbsp;<b>{where}</b> {m.reference} {r['price']:,.2f} ({move:+.2f}%) &nbsp;│&nbsp; "
+            f"<span style='color:{c.t0}'>{self.days_label.text()}</span> {pnl_html(r['pnl_t0'])} &nbsp; "
+            f"<span style='color:{c.expiration}'>Exp</span> {pnl_html(r['pnl_exp'])} &nbsp;│&nbsp; "
+            f"Δ {r['delta']:,.2f} &nbsp; Γ {r['gamma']:,.4f} &nbsp; Θ {r['theta']:,.2f} &nbsp; V {r['vega']:,.2f}"
+            f" &nbsp;│&nbsp; BE {', '.join(f'{b:,.2f}' for b in self.breakevens) or '—'}"
+        )
+
+    # -- export -------------------------------------------------------------------------------------
+    def export_png(self, path: Path) -> Path:
+        if not self.grab().save(str(path), "PNG"):
+            raise OSError(f"could not write {path}")
+        return Path(path)
+
+    def export_csv(self, path: Path) -> int:
+        surf = self.surface
+        if surf is None:
+            raise ValueError("nothing to export")
+        with Path(path).open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(["price", "move_pct", *surf.labels])
+            for p in range(surf.prices.size):
+                writer.writerow([repr(float(surf.prices[p])), repr(float(surf.moves[p] * 100)),
+                                 *(repr(float(surf.pnl[d, p])) for d in range(len(surf.dates)))])
+        return int(surf.prices.size)
+
+    def _ask_export(self, kind: str) -> None:
+        filters = {"png": "PNG image (*.png)", "csv": "CSV (*.csv)"}
+        path, _ = QFileDialog.getSaveFileName(self, f"Export risk graph as {kind.upper()}", f"risk-graph.{kind}",
+                                              filters[kind])
+        if path:
+            self.export_png(Path(path)) if kind == "png" else self.export_csv(Path(path))
+
+
+def _alpha(color: str, alpha: int) -> QColor:
+    q = QColor(color)
+    q.setAlpha(alpha)
+    return q
