@@ -49,6 +49,10 @@ class Settings:
     #: "embedded" (the built-in simulator) or "remote"
     connection_mode: str = "embedded"
     server_url: str = ""
+    #: the notifications section (mesodesk.ui.notify.prefs owns its keys and defaults)
+    notifications: dict[str, Any] = field(default_factory=dict)
+    #: the trading section (mesodesk.ui.trading): guard limits and the shortcut map
+    trading: dict[str, Any] = field(default_factory=dict)
     version: int = SETTINGS_VERSION
 
     def normalized(self) -> Settings:
@@ -57,6 +61,10 @@ class Settings:
         if self.connection_mode not in ("embedded", "remote"):
             self.connection_mode = "embedded"
         self.flash_ms = min(max(int(self.flash_ms), 100), 5000)
+        if not isinstance(self.notifications, dict):
+            self.notifications = {}
+        if not isinstance(self.trading, dict):
+            self.trading = {}
         return self
 
 

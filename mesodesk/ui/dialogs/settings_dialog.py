@@ -17,11 +17,14 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QLineEdit,
     QSpinBox,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from mesodesk.core.settings import THEMES, Settings
+from mesodesk.ui.notify.settings_page import NotificationSettingsPage
+from mesodesk.ui.trading.settings_box import TradingSettingsBox
 
 
 class SettingsDialog(QDialog):
@@ -70,15 +73,26 @@ class SettingsDialog(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
+        general = QWidget()
+        general_layout = QVBoxLayout(general)
+        general_layout.addWidget(look_box)
+        general_layout.addWidget(filter_box)
+        self.notifications = NotificationSettingsPage(settings.notifications)
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("settingsTabs")
+        self.tabs.addTab(general, "General")
+        self.tabs.addTab(self.notifications, "Notifications")
+        self.trading = TradingSettingsBox(settings.trading)
+        self.tabs.addTab(self.trading, "Trading")
         layout = QVBoxLayout(self)
-        layout.addWidget(look_box)
-        layout.addWidget(filter_box)
+        layout.addWidget(self.tabs)
         layout.addWidget(buttons)
 
     def result_settings(self) -> Settings:
         filters = {k: e.text().strip() for k, e in self.filters.items() if e.text().strip()}
         return replace(self._settings, theme=str(self.theme.currentData()), flash_changes=self.flash.isChecked(),
-                       flash_ms=self.flash_ms.value(), default_filters=filters).normalized()
+                       flash_ms=self.flash_ms.value(), default_filters=filters,
+                       notifications=self.notifications.values(), trading=self.trading.values()).normalized()
 
     def accept(self) -> None:
         self.sig_settings_applied.emit(self.result_settings())
