@@ -13,7 +13,7 @@ from __future__ import annotations
 from PySide6.QtCore import QByteArray, QSettings
 from PySide6.QtWidgets import QMainWindow
 
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = 2  # 2: charts and notification docks
 LAST = "layouts/last"
 
 

@@ -115,8 +115,8 @@ class MainWindow(QMainWindow):
         self.errors_dock = self.docks["errors"]
         self.views["events"].table.sortByColumn(0, Qt.SortOrder.DescendingOrder)
 
-        self._arrange_default_layout()
         install_chart_docks(self)  # position/greeks charts, risk graph, rollups (mesodesk.ui.charts)
+        self._arrange_default_layout()
         self._build_actions()
         self._build_menus()
         self._build_toolbar()
@@ -129,7 +129,7 @@ class MainWindow(QMainWindow):
 
         self.layouts = LayoutManager(self, self.qsettings)
         self.layouts.capture_default()
-        self.layouts.restore_last()
+        self._restored_layout = self.layouts.restore_last()
         for key, view in self.views.items():
             view.restore_header_state(self.qsettings)
             text = self.settings.default_filters.get(key)
@@ -156,21 +156,32 @@ class MainWindow(QMainWindow):
 
     # -- layout ----------------------------------------------------------------------
     def _arrange_default_layout(self) -> None:
+        """Positions across the full width on top (every column visible); below it three
+        columns: the position's legs/orders, the charts, the event log/accounts."""
         d = self.docks
         self.setCentralWidget(None)  # type: ignore[arg-type]  # docks only
         self.addDockWidget(Qt.DockWidgetArea.TopDockWidgetArea, d["positions"])
-        self.splitDockWidget(d["positions"], d["events"], Qt.Orientation.Vertical)  # bottom row: full width
-        self.splitDockWidget(d["positions"], d["legs"], Qt.Orientation.Vertical)  # middle row
-        self.splitDockWidget(d["legs"], d["orders"], Qt.Orientation.Horizontal)
-        self.tabifyDockWidget(d["orders"], d["executions"])
-        self.splitDockWidget(d["events"], d["accounts"], Qt.Orientation.Horizontal)
-        for key in ("strategies", "agents", "errors"):
-            self.tabifyDockWidget(d["accounts"], d[key])
-        d["orders"].raise_()
-        d["accounts"].raise_()
-        self.resizeDocks([d["positions"], d["legs"], d["events"]], [250, 260, 250], Qt.Orientation.Vertical)
-        self.resizeDocks([d["legs"], d["orders"]], [820, 620], Qt.Orientation.Horizontal)
-        self.resizeDocks([d["events"], d["accounts"]], [780, 660], Qt.Orientation.Horizontal)
+        self.splitDockWidget(d["positions"], d["legs"], Qt.Orientation.Vertical)
+        self.splitDockWidget(d["legs"], d["events"], Qt.Orientation.Horizontal)
+        columns = [d["legs"], d["events"]]
+        groups = {"legs": ("orders", "executions"), "events": ("accounts", "strategies", "agents", "errors")}
+        if "riskGraph" in d:  # charts installed: the middle column
+            self.splitDockWidget(d["legs"], d["riskGraph"], Qt.Orientation.Horizontal)
+            columns.insert(1, d["riskGraph"])
+            groups["riskGraph"] = ("positionChart", "greeksChart")
+            groups["events"] += ("rollups",)
+        for first, others in groups.items():
+            for key in others:
+                self.tabifyDockWidget(d[first], d[key])
+            d[first].raise_()
+        self._default_sizes = ([d["positions"], d["legs"]], [300, 520], columns,
+                               [430, 570, 440] if len(columns) == 3 else [720, 720])
+        self._apply_default_sizes()
+
+    def _apply_default_sizes(self) -> None:
+        rows, heights, columns, widths = self._default_sizes
+        self.resizeDocks(rows, heights, Qt.Orientation.Vertical)
+        self.resizeDocks(columns, widths, Qt.Orientation.Horizontal)
 
     def reset_layout(self) -> None:
         self.layouts.reset()
@@ -294,7 +305,17 @@ class MainWindow(QMainWindow):
         if getattr(self, "_layout_menu_ready", False):
             self._rebuild_layout_menu()
             self._layout_menu_ready = False
+        first_show = not getattr(self, "_shown_once", False)
+        self._shown_once = True
         super().showEvent(event)
+        if first_show and not self._restored_layout:
+            QTimer.singleShot(0, self._settle_default_layout)
+
+    def _settle_default_layout(self) -> None:
+        """Dock sizes only take once the window has its real size: apply them, then remember the
+        result as the default layout ("reset to default layout")."""
+        self._apply_default_sizes()
+        self.layouts.capture_default()
 
     def _build_toolbar(self) -> None:
         toolbar = QToolBar("Main toolbar")

@@ -112,25 +112,9 @@ class ChartsController(QObject):
     def install(self) -> None:
         w: Any = self.window
         d = self.docks
-        # the right column spans the full height (by default the top area owns the corners)
-        w.setCorner(Qt.Corner.TopRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
-        w.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
-        w.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, d["riskGraph"])
-        w.splitDockWidget(d["riskGraph"], d["positionChart"], Qt.Orientation.Vertical)
-        w.tabifyDockWidget(d["positionChart"], d["greeksChart"])
-        d["positionChart"].raise_()
-        if "accounts" in w.docks:
-            w.tabifyDockWidget(w.docks["accounts"], d["rollups"])
-            w.docks["accounts"].raise_()
-        else:
-            w.tabifyDockWidget(d["riskGraph"], d["rollups"])
-            d["riskGraph"].raise_()
-        w.resizeDocks([d["riskGraph"]], [640], Qt.Orientation.Horizontal)
-        w.resizeDocks([d["riskGraph"], d["positionChart"]], [430, 430], Qt.Orientation.Vertical)
-        # the blotter rows lost width to the chart column: re-split them in proportion
-        for left, right, sizes in (("legs", "orders", [460, 340]), ("events", "accounts", [440, 360])):
-            if left in w.docks and right in w.docks:
-                w.resizeDocks([w.docks[left], w.docks[right]], sizes, Qt.Orientation.Horizontal)
+        # Docked here; the main window's default layout places them (the middle column).
+        for dock in d.values():
+            w.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
         w.docks.update(d)
         w.frames.add(self.on_frame)
         w.sig_position_selected.connect(self.select)

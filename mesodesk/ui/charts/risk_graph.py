@@ -149,13 +149,17 @@ class RiskGraphWidget(QWidget):
         bar.addWidget(QLabel("Vol shift"))
         bar.addWidget(self.vol_shift)
         bar.addSpacing(8)
-        bar.addWidget(QLabel("Days fwd"))
-        bar.addWidget(self.days)
-        bar.addWidget(self.days_label)
-        bar.addWidget(self.tn_check)
         bar.addStretch(1)
         for w in (reset, png, csv_button):
             bar.addWidget(w)
+        # Two rows, so the column can stay narrow beside the blotters.
+        days_row = QHBoxLayout()
+        days_row.setContentsMargins(4, 0, 4, 2)
+        days_row.addWidget(QLabel("Days fwd"))
+        days_row.addWidget(self.days, 1)
+        days_row.addWidget(self.days_label)
+        days_row.addWidget(self.tn_check)
+        self.days.setMinimumWidth(80)
 
         # -- plot
         self.plot_widget = pg.PlotWidget()
@@ -203,6 +207,7 @@ class RiskGraphWidget(QWidget):
         top.addWidget(self.title)
         layout.addLayout(top)
         layout.addLayout(bar)
+        layout.addLayout(days_row)
         layout.addWidget(self.plot_widget, 1)
         layout.addWidget(self.readout)
         self.apply_colors(self.colors)

@@ -95,5 +95,8 @@ class SettingsDialog(QDialog):
                        notifications=self.notifications.values(), trading=self.trading.values()).normalized()
 
     def accept(self) -> None:
+        if self.trading.validate():  # problems are shown at the offending fields
+            self.tabs.setCurrentWidget(self.trading)
+            return
         self.sig_settings_applied.emit(self.result_settings())
         super().accept()

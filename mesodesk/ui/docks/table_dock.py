@@ -11,7 +11,7 @@ from collections.abc import Hashable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QPoint, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -189,8 +189,12 @@ class BlotterView(QWidget):
         row = self.proxy.row_of_key(key)
         if row is None:
             return False
-        self.table.selectRow(row)
-        self.table.setCurrentIndex(self.proxy.index(row, 0))
+        # One call that selects the row and makes it current: two steps (selectRow, then
+        # setCurrentIndex) let slots of the first re-sort the proxy under the second.
+        index = self.proxy.index(row, 0)
+        flags = QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
+        self.table.selectionModel().setCurrentIndex(index, flags)
+        self.table.scrollTo(index)
         return True
 
     def set_link(self, description: str | None, predicate: Any = None) -> None:

@@ -211,6 +211,11 @@ class TradingController(QObject):
         return self._open(TradeWindow(self, "adjustment", position_id=position_id, condition=condition,
                                       parent=self.window))
 
+    def on_prepare_requested(self, kind: str, payload: dict[str, Any]) -> None:
+        if kind == "entry":
+            strategy_id = payload.get("strategy_id")
+            self.new_position(strategy_id if isinstance(strategy_id, int) else None)
+
     def on_position_action(self, action: str, position_id: int) -> None:
         if action == "exit":
             self.exit_position(position_id)
@@ -325,4 +330,8 @@ def install_trading(window: MainWindow) -> TradingController:
     """Add trading to the main window (menu, toolbar, blotter row actions, position actions)."""
     controller = TradingController(window)
     window.trading = controller  # type: ignore[attr-defined]
+    notifications = getattr(window, "notifications", None)
+    if notifications is not None:
+        # An entry-signal toast's "Prepare entry" (exit/adjust buttons arrive as sig_position_action).
+        notifications.sig_prepare_requested.connect(controller.on_prepare_requested)
     return controller

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHeaderView,
     QKeySequenceEdit,
+    QLabel,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -68,9 +69,41 @@ class TradingSettingsBox(QGroupBox):
             self.keys.setCellWidget(row, 1, edit)
             self.editors[action_id] = edit
         self.keys.setMinimumHeight(200)
+        self.error = QLabel()
+        self.error.setObjectName("settingsShortcutError")
+        self.error.setStyleSheet("color: #ff5c5c")
+        self.error.setWordWrap(True)
+        self.error.hide()
+        for edit in self.editors.values():
+            edit.keySequenceChanged.connect(self.validate)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.keys)
+        layout.addWidget(self.error)
+
+    def validate(self) -> list[str]:
+        """Mark shortcuts used by two actions at their fields; returns the problems (empty: valid)."""
+        # Shortcuts clash only within one context ("trade." = main window, "ticket." = a ticket window).
+        owners: dict[tuple[str, str], list[str]] = {}
+        for action_id, edit in self.editors.items():
+            text = edit.keySequence().toString()
+            if text:
+                owners.setdefault((action_id.split(".")[0], text), []).append(action_id)
+        problems: list[str] = []
+        for action_id, edit in self.editors.items():
+            text = edit.keySequence().toString()
+            clash = [o for o in owners.get((action_id.split(".")[0], text), []) if o != action_id]
+            if clash:
+                names = ", ".join(SHORTCUTS[o][0] for o in clash)
+                edit.setStyleSheet("border: 1px solid #ff5c5c")
+                edit.setToolTip(f"{text} is also the shortcut of: {names}")
+                problems.append(f"{SHORTCUTS[action_id][0]}: {text} is also used by {names}")
+            else:
+                edit.setStyleSheet("")
+                edit.setToolTip("")
+        self.error.setText("Each shortcut can belong to one action only. " + "; ".join(problems) if problems else "")
+        self.error.setVisible(bool(problems))
+        return problems
 
     def values(self) -> dict[str, Any]:
         defaults = {k: d for k, (_l, d) in SHORTCUTS.items()}

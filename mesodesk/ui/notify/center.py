@@ -1,0 +1,142 @@
+"""The notification history and the level states (signals On/Off, errors Raised/Cleared).
+
+:class:`NotificationCenter` is the single source of truth the toasts, the dock,
+the toolbar badge and the tray read from:
+
+* ``ingest(event, away=...)`` dedupes by ``EventId`` (a bounded window, on top of the
+  SDK's own dedupe) and returns the new :class:`Notice`, or ``None`` for a repeat;
+* level states are tracked by key: an ``On``/``Raised`` for a key that is already
+  active (an on-connect push under a fresh EventId, a replayed state) is absorbed
+  silently; ``Off``/``Cleared`` removes the key;
+* ``record_state(event)`` only updates the level states (history the trader never
+  saw: the first replay of a fresh install).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterable
+
+from PySide6.QtCore import QObject, Signal
+
+from mesodesk.contract import MesoLiveEvent
+from mesodesk.ui.notify.model import Notice, describe
+
+
+class NotificationCenter(QObject):
+    sig_added = Signal(object)
+    """A new :class:`Notice` entered the history."""
+
+    sig_changed = Signal()
+    """Read flags changed or the history was cleared."""
+
+    sig_unread_changed = Signal(int)
+    sig_levels_changed = Signal(int)
+    """Emitted with the number of active level states (signals On + errors Raised)."""
+
+    def __init__(self, parent: QObject | None = None, *, limit: int = 2000, dedupe_window: int = 20_000) -> None:
+        super().__init__(parent)
+        self.limit = limit
+        self._window = dedupe_window
+        self.notices: list[Notice] = []
+        self._by_key: dict[str, Notice] = {}
+        self._seen: OrderedDict[str, None] = OrderedDict()
+        #: level key -> the notice that switched it on
+        self.levels: dict[str, Notice] = {}
+        self._unread = 0
+
+    # -- intake --------------------------------------------------------------------
+    def seen(self, event_id: str) -> bool:
+        return event_id in self._seen
+
+    def _remember(self, event_id: str) -> None:
+        self._seen[event_id] = None
+        while len(self._seen) > self._window:
+            self._seen.popitem(last=False)
+
+    def ingest(self, event: MesoLiveEvent, *, away: bool = False) -> Notice | None:
+        key = str(event.event_id)
+        if key in self._seen:
+            return None
+        self._remember(key)
+        notice = describe(event)
+        notice.away = away
+        if notice.level_key is not None:
+            active = notice.level_key in self.levels
+            if notice.level_on and active:
+                self.levels[notice.level_key] = notice  # same state again: absorbed, no new notification
+                return None
+            self._set_level(notice)
+        self.notices.append(notice)
+        self._by_key[key] = notice
+        self._unread += 1
+        if len(self.notices) > self.limit:
+            for old in self.notices[: len(self.notices) - self.limit]:
+                self._by_key.pop(old.key, None)
+                if not old.read:
+                    self._unread -= 1
+            del self.notices[: len(self.notices) - self.limit]
+        self.sig_added.emit(notice)
+        self.sig_unread_changed.emit(self._unread)
+        return notice
+
+    def record_state(self, event: MesoLiveEvent) -> None:
+        """Track the level state of an event without notifying (history before this install)."""
+        key = str(event.event_id)
+        if key in self._seen:
+            return
+        self._remember(key)
+        notice = describe(event)
+        if notice.level_key is not None:
+            self._set_level(notice)
+
+    def _set_level(self, notice: Notice) -> None:
+        assert notice.level_key is not None
+        before = len(self.levels)
+        if notice.level_on:
+            self.levels[notice.level_key] = notice
+        else:
+            self.levels.pop(notice.level_key, None)
+        if len(self.levels) != before:
+            self.sig_levels_changed.emit(len(self.levels))
+
+    # -- read state --------------------------------------------------------------------
+    @property
+    def unread(self) -> int:
+        return self._unread
+
+    def get(self, key: str) -> Notice | None:
+        return self._by_key.get(key)
+
+    def mark_read(self, keys: Iterable[str]) -> None:
+        changed = False
+        for key in keys:
+            notice = self._by_key.get(key)
+            if notice is not None and not notice.read:
+                notice.read = True
+                self._unread -= 1
+                changed = True
+        if changed:
+            self.sig_changed.emit()
+            self.sig_unread_changed.emit(self._unread)
+
+    def mark_all_read(self) -> None:
+        self.mark_read([n.key for n in self.notices if not n.read])
+
+    def clear(self) -> None:
+        """Empty the history (level states and the dedupe window stay)."""
+        self.notices.clear()
+        self._by_key.clear()
+        self._unread = 0
+        self.sig_changed.emit()
+        self.sig_unread_changed.emit(0)
+
+    # -- level states ------------------------------------------------------------------------
+    def active_levels(self, prefix: str = "") -> list[Notice]:
+        return [n for k, n in self.levels.items() if k.startswith(prefix)]
+
+    def active_signal_count(self) -> int:
+        return sum(1 for k in self.levels if not k.startswith("error:"))
+
+    def active_error_count(self) -> int:
+        return sum(1 for k in self.levels if k.startswith("error:"))

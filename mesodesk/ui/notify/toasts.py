@@ -1,0 +1,480 @@
+"""In-app toasts stacked in the bottom-right corner of the main window.
+
+A :class:`Toast` shows one notice (or several merged ones: the updates of one
+order, the legs of one position): severity stripe and glyph, title, body, time,
+a "while you were away" tag, action buttons, a close button and a countdown bar.
+Non-error toasts dismiss themselves (the countdown pauses while the mouse is
+over them); errors stay until closed. Clicking the toast body emits
+``sig_clicked``. :class:`ToastStack` keeps at most ``max_visible`` toasts; when
+full, the oldest non-error toast makes room, otherwise new ones wait.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from PySide6.QtCore import QElapsedTimer, QEvent, QObject, QRect, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent
+from PySide6.QtWidgets import (
+    QFrame,
+    QGraphicsDropShadowEffect,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QPushButton,
+    QSizePolicy,
+    QToolBar,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from mesodesk.ui.notify.model import Action, Notice, Severity
+from mesodesk.ui.notify.style import GLYPHS, NotifyPalette, palette
+
+TOAST_WIDTH = 380
+#: seconds a toast is protected from being pushed out by newer ones (unless nothing else can go)
+MIN_VISIBLE = 1.5
+MARGIN = 14
+SPACING = 8
+
+
+class _Countdown(QWidget):
+    """A thin bar that shrinks as the toast's time runs out."""
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.fraction = 1.0
+        self.color = QColor("#4aa3ff")
+        self.setFixedHeight(3)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        p = QPainter(self)
+        color = QColor(self.color)
+        color.setAlpha(150)
+        p.fillRect(QRect(0, 0, int(self.width() * self.fraction), self.height()), color)
+
+
+class Toast(QFrame):
+    sig_clicked = Signal(object)
+    """Emitted with the newest :class:`Notice` when the toast body is clicked."""
+
+    sig_action = Signal(object, object)
+    """Emitted with ``(notice, action)`` when an action button is pressed."""
+
+    sig_closed = Signal(object)
+    """Emitted with the toast when it is dismissed (by time, by the user or by the stack)."""
+
+    def __init__(self, notice: Notice, pal: NotifyPalette, seconds: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.notices: list[Notice] = [notice]
+        self.pal = pal
+        self.duration_ms = seconds * 1000 * (2 if notice.actions else 1)  # signals with buttons stay longer
+        self.closed = False
+        self.shown_at = time.monotonic()
+        self.setObjectName("notifyToast")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        self.setFixedWidth(TOAST_WIDTH)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Maximum)
+
+        self.glyph = QLabel()
+        self.glyph.setObjectName("toastGlyph")
+        self.glyph.setFixedSize(22, 22)
+        self.glyph.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.title = QLabel()
+        self.title.setObjectName("toastTitle")
+        self.title.setWordWrap(True)
+        self.time = QLabel()
+        self.time.setObjectName("toastTime")
+        self.count = QLabel()
+        self.count.setObjectName("toastCount")
+        self.close_button = QToolButton()
+        self.close_button.setObjectName("toastClose")
+        self.close_button.setText("✕")
+        self.close_button.setToolTip("Dismiss")
+        self.close_button.setCursor(Qt.CursorShape.ArrowCursor)
+        self.close_button.clicked.connect(self.dismiss)
+        self.body = QLabel()
+        self.body.setObjectName("toastBody")
+        self.body.setWordWrap(True)
+        self.body.setTextFormat(Qt.TextFormat.PlainText)
+        self.tag = QLabel("While you were away")
+        self.tag.setObjectName("toastAway")
+        self.type_label = QLabel()
+        self.type_label.setObjectName("toastType")
+
+        head = QHBoxLayout()
+        head.setSpacing(8)
+        head.addWidget(self.glyph, 0, Qt.AlignmentFlag.AlignTop)
+        head.addWidget(self.title, 1)
+        head.addWidget(self.count, 0, Qt.AlignmentFlag.AlignTop)
+        head.addWidget(self.time, 0, Qt.AlignmentFlag.AlignTop)
+        head.addWidget(self.close_button, 0, Qt.AlignmentFlag.AlignTop)
+        meta = QHBoxLayout()
+        meta.setContentsMargins(30, 0, 0, 0)
+        meta.setSpacing(6)
+        meta.addWidget(self.type_label)
+        meta.addWidget(self.tag)
+        meta.addStretch(1)
+        self.buttons = QHBoxLayout()
+        self.buttons.setContentsMargins(30, 2, 0, 0)
+        self.buttons.setSpacing(6)
+        self.buttons.addStretch(1)
+        self.action_buttons: dict[str, QPushButton] = {}
+        self.countdown = _Countdown(self)
+
+        inner = QVBoxLayout()
+        inner.setContentsMargins(12, 10, 10, 8)
+        inner.setSpacing(4)
+        inner.addLayout(head)
+        body_row = QHBoxLayout()
+        body_row.setContentsMargins(30, 0, 0, 0)
+        body_row.addWidget(self.body)
+        inner.addLayout(body_row)
+        inner.addLayout(meta)
+        inner.addLayout(self.buttons)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+        outer.addLayout(inner)
+        outer.addWidget(self.countdown)
+
+        shadow = QGraphicsDropShadowEffect(self)
+        shadow.setBlurRadius(18)
+        shadow.setOffset(0, 3)
+        shadow.setColor(QColor(0, 0, 0, 90))
+        self.setGraphicsEffect(shadow)
+
+        self._elapsed = QElapsedTimer()
+        self._remaining = self.duration_ms
+        self._tick = QTimer(self)
+        self._tick.setInterval(100)
+        self._tick.timeout.connect(self._on_tick)
+        self._render()
+        self._start_timer()
+
+    # -- content ----------------------------------------------------------------------
+    @property
+    def notice(self) -> Notice:
+        return self.notices[-1]
+
+    @property
+    def sticky(self) -> bool:
+        return any(n.sticky for n in self.notices)
+
+    @property
+    def keys(self) -> list[str]:
+        return [n.key for n in self.notices]
+
+    def merge(self, notice: Notice) -> None:
+        """Show ``notice`` in this toast (same order/position); restarts the countdown."""
+        self.notices.append(notice)
+        self._render()
+        self._remaining = self.duration_ms
+        self._start_timer()
+
+    def set_palette(self, pal: NotifyPalette) -> None:
+        self.pal = pal
+        self._render()
+
+    def _render(self) -> None:
+        n = self.notice
+        severity = max((x.severity for x in self.notices), key=lambda s: s.rank) if n.callback == "OnLegUpdate" \
+            else n.severity
+        accent = self.pal.accents[severity]
+        pal = self.pal
+        self.setProperty("severity", severity.value)
+        self.title.setText(n.title)
+        if n.callback == "OnLegUpdate" and len(self.notices) > 1:
+            self.title.setText(f"{len(self.notices)} leg updates — {n.title.split(' — ')[-1]}")
+            self.body.setText("\n".join(x.title.split(" — ")[0] for x in self.notices[-4:]))
+        else:
+            self.body.setText(n.body)
+        self.body.setVisible(bool(self.body.text()))
+        self.time.setText(n.time.astimezone().strftime("%H:%M:%S"))
+        self.count.setText(f"×{len(self.notices)}" if len(self.notices) > 1 else "")
+        self.count.setVisible(len(self.notices) > 1)
+        self.type_label.setText(n.type_label)
+        self.type_label.setVisible(n.type_label.lower() not in n.title.lower())
+        self.tag.setVisible(any(x.away for x in self.notices))
+        self.glyph.setText(GLYPHS[severity])
+        self.countdown.color = QColor(accent)
+        self.countdown.setVisible(not self.sticky)
+        for button in self.action_buttons.values():
+            self.buttons.removeWidget(button)
+            button.deleteLater()
+        self.action_buttons.clear()
+        for action in n.actions:
+            self._add_button(action)
+        self.setStyleSheet(f"""
+            QFrame#notifyToast {{ background: {pal.background}; border: 1px solid {pal.border};
+                                 border-left: 4px solid {accent}; border-radius: 8px; }}
+            QLabel {{ background: transparent; border: none; color: {pal.text}; }}
+            QLabel#toastGlyph {{ background: {accent}; color: {pal.background}; border-radius: 11px;
+                                 font-weight: 700; font-size: 12px; }}
+            QLabel#toastTitle {{ font-weight: 600; font-size: 13px; }}
+            QLabel#toastTime, QLabel#toastType {{ color: {pal.muted}; font-size: 11px; }}
+            QLabel#toastCount {{ color: {pal.muted}; font-size: 11px; font-weight: 600; }}
+            QLabel#toastBody {{ color: {pal.text}; font-size: 12px; }}
+            QLabel#toastAway {{ color: {pal.background}; background: {pal.muted}; border-radius: 7px;
+                                padding: 0px 7px; font-size: 10px; font-weight: 600; }}
+            QToolButton#toastClose {{ border: none; color: {pal.muted}; background: transparent;
+                                      font-size: 12px; padding: 0 2px; }}
+            QToolButton#toastClose:hover {{ color: {pal.text}; }}
+            QPushButton {{ background: {pal.button}; color: {pal.text}; border: 1px solid {pal.border};
+                           border-radius: 5px; padding: 3px 12px; font-weight: 600; }}
+            QPushButton:hover {{ background: {pal.button_hover}; }}
+            QPushButton#toastPrimary {{ background: {accent}; color: {pal.background}; border: none; }}
+        """)
+
+    def _add_button(self, action: Action) -> None:
+        button = QPushButton(action.label)
+        button.setObjectName("toastPrimary")
+        button.setProperty("actionId", action.id)
+        button.setCursor(Qt.CursorShape.ArrowCursor)
+        button.clicked.connect(lambda _=False, a=action: self._on_action(a))
+        self.buttons.addWidget(button)
+        self.action_buttons[action.id] = button
+
+    def _on_action(self, action: Action) -> None:
+        self.sig_action.emit(self.notice, action)
+        self.dismiss()
+
+    # -- time --------------------------------------------------------------------------
+    def _start_timer(self) -> None:
+        if self.sticky:
+            self._tick.stop()
+            return
+        self._elapsed.start()
+        self._tick.start()
+
+    def _on_tick(self) -> None:
+        left = self._remaining - self._elapsed.elapsed()
+        self.countdown.fraction = max(0.0, left / max(1, self.duration_ms))
+        self.countdown.update()
+        if left <= 0:
+            self.dismiss()
+
+    def enterEvent(self, event: Any) -> None:
+        if self._tick.isActive():
+            self._remaining -= self._elapsed.elapsed()
+            self._tick.stop()
+        super().enterEvent(event)
+
+    def leaveEvent(self, event: QEvent) -> None:
+        if not self.sticky and not self.closed:
+            self._start_timer()
+        super().leaveEvent(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton and self.rect().contains(event.position().toPoint()):
+            self.sig_clicked.emit(self.notice)
+            self.dismiss()
+        super().mouseReleaseEvent(event)
+
+    def dismiss(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self._tick.stop()
+        self.hide()
+        self.sig_closed.emit(self)
+        self.deleteLater()
+
+
+class ToastStack(QWidget):
+    """The corner overlay of a main window that owns the toasts."""
+
+    sig_clicked = Signal(object)
+    sig_action = Signal(object, object)
+    sig_more_clicked = Signal()
+
+    def __init__(self, window: QMainWindow, theme: str = "dark") -> None:
+        super().__init__(window)
+        self.window_ = window
+        self.setObjectName("notifyToastStack")
+        self.pal = palette(theme)
+        self.max_visible = 5
+        self.seconds = 6
+        self.toasts: list[Toast] = []
+        self.queue: list[Notice] = []
+        self.shown_total = 0
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(MARGIN, MARGIN, MARGIN, MARGIN)
+        self._layout.setSpacing(SPACING)
+        self.more = QPushButton()
+        self.more.setObjectName("toastMore")
+        self.more.clicked.connect(self.sig_more_clicked)
+        self.more.hide()
+        self._layout.addWidget(self.more, 0, Qt.AlignmentFlag.AlignRight)
+        window.installEventFilter(self)
+        self.hide()
+
+    def set_theme(self, theme: str) -> None:
+        self.pal = palette(theme)
+        for toast in self.toasts:
+            toast.set_palette(self.pal)
+        self._style_more()
+
+    def _style_more(self) -> None:
+        p = self.pal
+        self.more.setStyleSheet(
+            f"QPushButton#toastMore {{ background: {p.raised}; color: {p.text}; border: 1px solid {p.border};"
+            f" border-radius: 11px; padding: 3px 12px; font-size: 11px; font-weight: 600; }}")
+
+    # -- showing ---------------------------------------------------------------------------
+    def find_mergeable(self, notice: Notice) -> Toast | None:
+        if notice.merge_key is None:
+            return None
+        for toast in self.toasts:
+            if not toast.closed and toast.notice.merge_key == notice.merge_key and not notice.actions:
+                return toast
+        return None
+
+    def show_notice(self, notice: Notice) -> Toast | None:
+        """Toast ``notice`` (merged into a visible toast of the same object when possible)."""
+        merged = self.find_mergeable(notice)
+        if merged is not None:
+            merged.merge(notice)
+            self._relayout()
+            return merged
+        while len(self.toasts) >= self.max_visible:
+            victim = self._victim(include_newest=True)
+            if victim is not None:
+                victim.dismiss()
+            else:  # all errors: the oldest waits in the queue ("+N more"), the newest is always shown
+                self._park(self.toasts[0])
+        return self._add(notice)
+
+    def _park(self, toast: Toast) -> None:
+        """Take a (sticky) toast off screen; it comes back when there is room."""
+        self.toasts.remove(toast)
+        self._layout.removeWidget(toast)
+        self.queue.insert(0, toast.notice)
+        toast.closed = True
+        toast.hide()
+        toast.deleteLater()
+
+    def _victim(self, include_newest: bool = False) -> Toast | None:
+        """The toast that makes room: the oldest plain one, else the oldest with buttons; never an error."""
+        pool = self.toasts if include_newest else self.toasts[:-1]
+        now = time.monotonic()
+        settled = [t for t in pool if now - t.shown_at >= MIN_VISIBLE]  # read-able for a moment first
+        for group in (settled, pool):
+            plain = [t for t in group if not t.sticky and not t.notice.actions]
+            actionable = [t for t in group if not t.sticky and t.notice.actions]
+            if plain or actionable:
+                return (plain or actionable)[0]
+        return None
+
+    def _add(self, notice: Notice, *, restore: bool = False) -> Toast:
+        toast = Toast(notice, self.pal, self.seconds, self)
+        toast.sig_clicked.connect(self.sig_clicked)
+        toast.sig_action.connect(self.sig_action)
+        toast.sig_closed.connect(self._on_closed)
+        # a toast back from the queue goes to its place in time; new ones go to the bottom (the corner)
+        index = sum(1 for t in self.toasts if t.notice.received <= notice.received) if restore else len(self.toasts)
+        self.toasts.insert(index, toast)
+        self._layout.insertWidget(index + 1, toast)  # + 1: the "+N more" pill is the first item
+        self.shown_total += 1
+        self._relayout()
+        return toast
+
+    def _on_closed(self, toast: Toast) -> None:
+        if toast in self.toasts:
+            self.toasts.remove(toast)
+            self._layout.removeWidget(toast)
+        if self.queue and len(self.toasts) < self.max_visible:  # one at a time: _relayout may push back
+            self._add(self.queue.pop(0), restore=True)
+        self._relayout()
+
+    def dismiss_keys(self, keys: set[str]) -> None:
+        for toast in list(self.toasts):
+            if set(toast.keys) <= keys:
+                toast.dismiss()
+
+    def dismiss_all(self) -> None:
+        self.queue.clear()
+        for toast in list(self.toasts):
+            toast.dismiss()
+
+    def visible_toasts(self) -> list[Toast]:
+        return [t for t in self.toasts if not t.closed]
+
+    # -- geometry --------------------------------------------------------------------------------
+    def _relayout(self) -> None:
+        if not self.toasts and not self.queue:
+            self.more.hide()
+            self.hide()
+            return
+        heights = {t: self._toast_height(t) for t in self.toasts}
+        room = self._available_height() - 2 * MARGIN - 30  # 30: the "+N more" pill
+        # too tall for the window: the oldest toasts wait in the queue (errors) or go (the rest)
+        while len(self.toasts) > 1 and sum(heights.values()) + SPACING * (len(self.toasts) - 1) > room:
+            victim = self._victim()
+            if victim is not None:
+                heights.pop(victim)
+                self.toasts.remove(victim)
+                self._layout.removeWidget(victim)
+                victim.closed = True
+                victim.hide()
+                victim.deleteLater()
+            else:  # errors only when nothing else is left: they wait
+                heights.pop(self.toasts[0])
+                self._park(self.toasts[0])
+        for toast, height in heights.items():
+            toast.setFixedHeight(height)
+        self.more.setText(f"+{len(self.queue)} more — open notification center")
+        self._style_more()
+        self.more.setVisible(bool(self.queue))
+        height = 2 * MARGIN + sum(heights.values()) + SPACING * max(0, len(heights) - 1)
+        if self.queue:
+            height += self.more.sizeHint().height() + SPACING
+        self.resize(QSize(TOAST_WIDTH + 2 * MARGIN, height))
+        self._place()
+        self.show()
+        self.raise_()
+
+    @staticmethod
+    def _toast_height(toast: Toast) -> int:
+        layout = toast.layout()
+        assert layout is not None
+        layout.activate()
+        return max(layout.totalHeightForWidth(TOAST_WIDTH), layout.totalMinimumSize().height())
+
+    def _available_height(self) -> int:
+        w = self.window_
+        top = w.menuBar().height() if w.menuBar() is not None and w.menuBar().isVisible() else 0
+        for bar in w.findChildren(QToolBar):
+            if bar.isVisible() and w.toolBarArea(bar) == Qt.ToolBarArea.TopToolBarArea:
+                top = max(top, bar.geometry().bottom())
+        status = w.statusBar()
+        bottom = w.height() - (status.height() if status is not None and status.isVisible() else 0)
+        return max(120, bottom - top)
+
+    def _place(self) -> None:
+        w = self.window_
+        bottom = w.height()
+        status = w.statusBar() if w.statusBar() is not None else None
+        if status is not None and status.isVisible():
+            bottom -= status.height()
+        x = max(0, w.width() - self.width())
+        y = max(0, bottom - self.height())
+        self.move(x, y)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.window_ and event.type() in (QEvent.Type.Resize, QEvent.Type.Show,
+                                                        QEvent.Type.LayoutRequest):
+            if self.isVisible():
+                if event.type() == QEvent.Type.Resize:
+                    self._relayout()  # fit the new height
+                else:
+                    self._place()
+                self.raise_()
+        return False
+
+    def severity_of_visible(self) -> Severity | None:
+        toasts = self.visible_toasts()
+        return max((t.notice.severity for t in toasts), key=lambda s: s.rank) if toasts else None
