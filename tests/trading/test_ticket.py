@@ -215,3 +215,21 @@ def test_paper_position_from_a_selected_strategy_in_five_keystrokes(qloop, qtbot
                         and row.summary.state == LivePositionState.Open)
 
     run(qloop, scenario(), timeout=90)
+
+
+def test_wizard_refuses_an_empty_position_name_at_the_field(qloop, qtbot, tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with console(qtbot, tmp_path) as c:
+            await ready(c)
+            trading = c.window.trading
+            assert c.window.views["strategies"].select_key(PCS)
+            click(toolbar_button(c, "new_position"))
+            w = await new_window(c, 0)
+            type_into(w.setup.name, "")
+            click(w.setup.prepare_button)
+            assert w.page() != "review" and w.job is None  # nothing was sent
+            assert "border" in w.setup.name.styleSheet() and "name" in w.setup.name.toolTip()
+            type_into(w.setup.name, "Named now")
+            assert w.setup.name.styleSheet() == "" and len(trading.windows) == 1
+
+    run(qloop, scenario(), timeout=60)

@@ -124,6 +124,7 @@ class EntrySetupPage(QWidget):
             self.constraint.addItem(c.value, c)
         self.name = QLineEdit()
         self.name.setObjectName("positionNameEdit")
+        self.name.textChanged.connect(lambda _text: self.mark_name_invalid(None))
         self.hint = label("", "hint", "setupHint")
         self.hint.setWordWrap(True)
         self.prepare_button = QPushButton("Prepare ▸")
@@ -177,6 +178,13 @@ class EntrySetupPage(QWidget):
         name = row.strategy.name if row is not None else "Position"
         self.name.setText(f"{name} {datetime.now():%d%b %H:%M}")
         self.hint.setText(str(definition.get("Description") or ""))
+
+    def mark_name_invalid(self, message: str | None) -> None:
+        """Show (or clear) a problem at the position-name field itself."""
+        self.name.setStyleSheet("border: 1px solid #ff5c5c" if message else "")
+        self.name.setToolTip(message or "")
+        if message:
+            self.name.setFocus()
 
     def args(self) -> dict[str, Any]:
         return {"position_name": self.name.text().strip(), "strategy_id": self.strategy.currentData(),
@@ -453,6 +461,8 @@ class TradeWindow(QWidget):
         if self.kind == "entry":
             assert isinstance(self.setup, EntrySetupPage)
             args = self.setup.args()
+            if not args["position_name"]:
+                self.setup.mark_name_invalid("Enter a name for the new position.")
             if not args["position_name"] or args["strategy_id"] is None or args["broker_account_id"] is None:
                 self.banner.show_message("Choose a strategy and an account and enter a position name.", "error")
                 return
