@@ -76,6 +76,26 @@ class AppController:
         self.window.show()
         start = asyncio.ensure_future(self.session.start())
         start.add_done_callback(self._report_start_failure)
+        start.add_done_callback(lambda task, window=self.window: self._select_first_position(task, window))
+
+    @staticmethod
+    def _select_first_position(task: asyncio.Future[None], window: MainWindow | None) -> None:
+        """Once connected, select the first position (if the trader selected none) so the charts,
+        the risk graph and the linked blotters open on something."""
+        if window is None or task.cancelled() or task.exception() is not None:
+            return
+        view = window.views["positions"]
+
+        def select_first(*_: object) -> None:
+            if view.proxy.rowCount() == 0:
+                return  # rows arrive with the next frame
+            view.proxy.rowsInserted.disconnect(select_first)
+            key = view.proxy.key_at(0)
+            if view.current_key() is None and key is not None:
+                view.select_key(key)
+
+        view.proxy.rowsInserted.connect(select_first)
+        select_first()
 
     def _on_connect_requested(self, choice: ConnectionChoice) -> None:
         if self._switching is None or self._switching.done():
