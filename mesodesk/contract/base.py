@@ -24,8 +24,9 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 import orjson
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler, StringConstraints
 from pydantic.alias_generators import to_pascal
+from pydantic_core import CoreSchema, SchemaValidator, core_schema
 
 __all__ = [
     "IDEMPOTENCY_KEY_PATTERN",
@@ -48,8 +49,56 @@ def ensure_utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
+#: The wire form of a UTC datetime: ``YYYY-MM-DDTHH:MM:SSZ`` or ``YYYY-MM-DDTHH:MM:SS.fZ``
+#: with 1-6 fraction digits (what ``dumps`` writes). Checked by pydantic-core's Rust regex
+#: (about 0.1 µs; Python's ``re`` takes about 0.3 µs).
+_UTC_WIRE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?Z$"
+_is_utc_wire = SchemaValidator(
+    core_schema.str_schema(pattern=_UTC_WIRE_PATTERN, strict=True, regex_engine="rust-regex")
+).isinstance_python
+_fromisoformat = datetime.fromisoformat
+
+
+def _validate_utc_lax(value: Any, handler: core_schema.ValidatorFunctionWrapHandler) -> datetime:
+    """``ensure_utc(<pydantic datetime validation>)`` with a fast path for the wire form.
+
+    For a wire-form string (:data:`_UTC_WIRE_PATTERN`) ``datetime.fromisoformat`` and
+    pydantic's parser agree on every value and reject the same invalid dates/times, and
+    ``fromisoformat`` already returns ``datetime.UTC`` as the tzinfo: this skips pydantic's
+    parse and the ``astimezone`` of :func:`ensure_utc` (about 0.75 µs per timestamp). Any
+    other value, and any string ``fromisoformat`` rejects, takes the regular path (same
+    result, same errors).
+    """
+    if type(value) is str and _is_utc_wire(value):
+        try:
+            return _fromisoformat(value)
+        except ValueError:
+            pass  # let pydantic report the error
+    return ensure_utc(handler(value))
+
+
+class _UtcDatetimeSchema:
+    """Core schema of :data:`UtcDatetime`: pydantic's ``datetime`` validation then
+    :func:`ensure_utc`, serialized as a plain ``datetime``.
+
+    Strict validation (which rejects strings in Python mode) is exactly
+    ``AfterValidator(ensure_utc)``; lax validation adds the wire-form fast path of
+    :func:`_validate_utc_lax`. Any value other than a wire-form string reaches pydantic's
+    datetime validator unchanged, so this is not a "before" validator for
+    :func:`mesodesk.sdk._stream.decimal_safe` (a ``Decimal`` in place of a ``float`` is
+    validated exactly as before).
+    """
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        inner = handler(source)
+        return core_schema.lax_or_strict_schema(
+            lax_schema=core_schema.no_info_wrap_validator_function(_validate_utc_lax, inner),
+            strict_schema=core_schema.no_info_after_validator_function(ensure_utc, inner),
+        )
+
+
 #: An aware UTC datetime. Naive input is taken as UTC; serialized ISO-8601 with ``Z``.
-UtcDatetime = Annotated[datetime, AfterValidator(ensure_utc)]
+UtcDatetime = Annotated[datetime, _UtcDatetimeSchema()]
 
 #: [U] decision: idempotency keys are case-sensitive, 1-128 chars of ``[A-Za-z0-9._:-]``
 #: (same rule as the MesoSim REST API). Documented key prefixes such as
