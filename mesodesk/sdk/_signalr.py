@@ -38,7 +38,6 @@ import inspect
 import itertools
 import logging
 import random
-import re
 import ssl as ssl_module
 import weakref
 from collections import deque
@@ -68,6 +67,7 @@ from websockets.exceptions import InvalidStatus
 
 from ._stream import Loads, RawItem, plain_loads
 from .errors import MesoLiveError
+from .redaction import redact
 
 __all__ = [
     "ConnectTimeoutError",
@@ -151,20 +151,6 @@ class ConnectionState(enum.Enum):
 
 
 # --- helpers -------------------------------------------------------------------------------------------
-_REDACTIONS = [
-    (re.compile(r"(?i)(bearer\s+)[^\s\"',;}]+"), r"\1***"),
-    (re.compile(r"(?i)(access_token=)[^&\s\"',;]+"), r"\1***"),
-    (re.compile(r"(?i)([\"']?authorization[\"']?\s*[:=]\s*[\"']?)(?!bearer\s)[^\s\"',;}]+"), r"\1***"),
-]
-
-
-def redact(text: str) -> str:
-    """Hide bearer tokens and ``access_token`` query values."""
-    for pattern, repl in _REDACTIONS:
-        text = pattern.sub(repl, text)
-    return text
-
-
 class _RedactFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         try:

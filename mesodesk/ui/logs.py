@@ -4,22 +4,11 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
-import re
 from pathlib import Path
 
 from platformdirs import user_log_path
 
-_SECRET_PATTERNS = [
-    (re.compile(r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?bearer\s+)[^\s'\",}]+"), r"\1***"),
-    (re.compile(r"(?i)(access_token=)[^&\s'\"]+"), r"\1***"),
-    (re.compile(r"(?i)(api[_-]?key['\"]?\s*[:=]\s*['\"]?)[^\s'\",}]+"), r"\1***"),
-]
-
-
-def redact(text: str) -> str:
-    for pattern, replacement in _SECRET_PATTERNS:
-        text = pattern.sub(replacement, text)
-    return text
+from mesodesk.sdk.redaction import redact
 
 
 class RedactingFormatter(logging.Formatter):
