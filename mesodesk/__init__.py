@@ -1,8 +1,3 @@
 """mesodesk: a desktop trading console for MesoLive."""
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("mesodesk")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0.0.0+local"
+__version__ = "0.1.0"  # the one place; pyproject.toml reads it (no importlib.metadata at start-up)

@@ -72,6 +72,9 @@ def main(argv: list[str] | None = None) -> int:
     # Start-up: the simulator child first; it starts while we import Qt, pydantic and the SDK.
     args.early_simulator = _prestart_simulator(args)
 
+    from mesodesk.core.startup_timeline import mark
+
+    mark("simulator spawned" if args.early_simulator else "arguments parsed")
     import qasync
     from PySide6.QtWidgets import QApplication
 
@@ -80,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     from mesodesk.ui.logs import setup_logging
 
     log_file = setup_logging()
+    mark("modules imported")
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setApplicationName("mesodesk")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 from pathlib import Path
@@ -13,12 +14,16 @@ from platformdirs import user_data_path
 from mesodesk.core.credentials import load_api_key
 from mesodesk.core.session import Session
 from mesodesk.core.settings import load_settings
+from mesodesk.core.startup_timeline import mark
 from mesodesk.sim.embedded import EmbeddedSimulator
 from mesodesk.ui.dialogs.connection_dialog import ConnectionChoice
 from mesodesk.ui.errors import ErrorHub
 from mesodesk.ui.main_window import MainWindow
 
 log = logging.getLogger("mesodesk.app")
+
+
+DEFERRED_PANELS_AFTER_S = 3.0
 
 
 class StartupError(Exception):
@@ -62,6 +67,7 @@ class AppController:
             self.args.early_simulator = None
             self.simulator = early or EmbeddedSimulator(self.data_dir / "simulator", seed=self.args.seed)
             endpoint = await self.simulator.start()
+            mark("embedded simulator ready")
             self._sim_endpoint = (endpoint.url, endpoint.api_key)
         return self._sim_endpoint
 
@@ -70,13 +76,26 @@ class AppController:
     def _open(self, url: str, key: str) -> None:
         """Build the session and its window, show it and start connecting (in the background)."""
         self.session = Session(url, key, embedded=url == self._sim_endpoint[0])
-        self.window = MainWindow(self.session, self.errors, settings=self.settings)
+        self.window = MainWindow(self.session, self.errors, settings=self.settings, defer_charts=True)
         self.window.sig_closed.connect(self._on_window_closed)
         self.window.sig_connect_requested.connect(self._on_connect_requested)
         self.window.show()
+        mark("main window shown")
         start = asyncio.ensure_future(self.session.start())
         start.add_done_callback(self._report_start_failure)
         start.add_done_callback(lambda task, window=self.window: self._select_first_position(task, window))
+        if not self.args.screenshot:
+            charts = asyncio.ensure_future(self._build_panels_when_live(self.window))
+            charts.add_done_callback(self._report_start_failure)
+
+    async def _build_panels_when_live(self, window: MainWindow) -> None:
+        """Charts come second: once the first live rows are painted (or after a few seconds)."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(window.wait_until_live(min_updates=1), DEFERRED_PANELS_AFTER_S)
+            mark("live rows painted")
+        if window is self.window:
+            window.build_deferred_panels()
+            mark("charts built")
 
     @staticmethod
     def _select_first_position(task: asyncio.Future[None], window: MainWindow | None) -> None:
@@ -84,6 +103,7 @@ class AppController:
         the risk graph and the linked blotters open on something."""
         if window is None or task.cancelled() or task.exception() is not None:
             return
+        mark("connected, snapshot loaded")
         view = window.views["positions"]
 
         def select_first(*_: object) -> None:
@@ -156,7 +176,12 @@ class AppController:
     async def _screenshot(self, path: Path, timeout: float) -> int:
         assert self.window is not None
         try:
-            await asyncio.wait_for(self.window.wait_until_live(), timeout)
+            await asyncio.wait_for(self.window.wait_until_live(min_updates=1), timeout)
+            self.window.repaint()
+            mark("live rows painted")
+            self.window.build_deferred_panels()
+            mark("charts built")
+            await asyncio.wait_for(self.window.wait_until_live(min_updates=3), timeout)  # a few chart samples
         except TimeoutError:
             log.error("no live data within %.0f s; screenshot not taken", timeout)
             print(f"mesodesk: no live data within {timeout:.0f} s")
@@ -166,6 +191,7 @@ class AppController:
         if not self.window.grab().save(str(path)):
             print(f"mesodesk: could not write {path}")
             return 1
+        mark("screenshot saved")
         print(f"mesodesk: screenshot saved to {path}")
         return 0
 

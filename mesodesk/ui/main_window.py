@@ -33,7 +33,7 @@ from mesodesk.core.session import Session
 from mesodesk.core.settings import Settings, default_config_dir, load_settings, save_settings
 from mesodesk.sdk import ConnectionState
 from mesodesk.ui.blotters import BLOTTERS
-from mesodesk.ui.charts import install_chart_docks
+from mesodesk.ui.charts.placeholders import add_chart_placeholders
 from mesodesk.ui.dialogs.connection_dialog import ConnectionDialog
 from mesodesk.ui.dialogs.settings_dialog import SettingsDialog
 from mesodesk.ui.docks.position_detail import PositionDetailView
@@ -75,7 +75,9 @@ class MainWindow(QMainWindow):
     """Emitted with the resolved theme name ("dark" or "light") after a theme switch."""
 
     def __init__(self, session: Session, errors: ErrorHub, parent: QWidget | None = None, *,
-                 config_dir: Path | None = None, settings: Settings | None = None) -> None:
+                 config_dir: Path | None = None, settings: Settings | None = None, defer_charts: bool = False) -> None:
+        """``defer_charts``: dock placeholders now and build the charts (and import pyqtgraph) in
+        :meth:`build_deferred_panels`, so the window shows its live tables sooner (the app does)."""
         super().__init__(parent)
         self.session = session
         self.errors = errors
@@ -115,7 +117,11 @@ class MainWindow(QMainWindow):
         self.errors_dock = self.docks["errors"]
         self.views["events"].table.sortByColumn(0, Qt.SortOrder.DescendingOrder)
 
-        install_chart_docks(self)  # position/greeks charts, risk graph, rollups (mesodesk.ui.charts)
+        self._chart_placeholders: dict[str, QDockWidget] | None = None
+        if defer_charts:
+            self._chart_placeholders = add_chart_placeholders(self)
+        else:
+            self.build_deferred_panels()
         self._arrange_default_layout()
         self._build_actions()
         self._build_menus()
@@ -465,16 +471,26 @@ class MainWindow(QMainWindow):
         self.errors_dock.show()
         self.errors_dock.raise_()
 
+    def build_deferred_panels(self) -> None:
+        """Build the charts (position/greeks charts, risk graph, rollups) into their docks; once."""
+        if getattr(self, "charts", None) is not None:
+            return
+        from mesodesk.ui.charts import install_chart_docks  # imports pyqtgraph
+
+        placeholders, self._chart_placeholders = self._chart_placeholders, None
+        install_chart_docks(self, docks=placeholders)
+
     # -- helpers for tests and --screenshot ---------------------------------------
     async def wait_until_live(self, min_updates: int = 2) -> None:
-        """Return once positions are shown and their streamed values have changed on screen."""
+        """Return once positions are shown and their streamed values have changed on screen
+        (``min_updates`` stream items applied to at least one position)."""
         while True:
             rows = self.positions_model.rowCount()
-            live = [r for r in self.session.state.positions.values() if r.updates >= min_updates]
+            live = any(r.updates >= min_updates for r in self.session.state.positions.values())
             if rows and live and self.frames.frames >= 2 and not self.session.state.positions.dirty:
                 self.status.refresh()
                 return
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(0.01)
 
     def save_ui_state(self) -> None:
         """Persist the dock layout and every blotter's header state."""

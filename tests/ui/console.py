@@ -47,13 +47,13 @@ def proxy_texts(view, key: str) -> list[str]:
 
 
 @asynccontextmanager
-async def console(qtbot, tmp_path: Path, seed: int = 5) -> AsyncIterator[Console]:
+async def console(qtbot, tmp_path: Path, seed: int = 5, *, defer_charts: bool = False) -> AsyncIterator[Console]:
     server = SimulatorServer(tmp_path / "sim", API_KEY, seed=seed, speed=60.0, tick_interval=0.05)
     await server.start(port=0)
     session = Session(server.url, API_KEY, embedded=True)
     errors = ErrorHub()
     forwarder = install_log_forwarding(errors)
-    window = MainWindow(session, errors, config_dir=tmp_path / "config")
+    window = MainWindow(session, errors, config_dir=tmp_path / "config", defer_charts=defer_charts)
     qtbot.addWidget(window)
     window.show()
     result = Console(server, session, window, errors)

@@ -7,6 +7,7 @@ the running loop inside it, so tasks must not be left to run between two calls.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -89,7 +90,8 @@ def test_numeric_columns_sort_numerically(qloop, qtbot, tmp_path: Path) -> None:
 @pytest.mark.timeout(120)
 def test_screenshot_command_paints_live_data_and_exits_cleanly(tmp_path: Path) -> None:
     shot = tmp_path / "window.png"
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_STATE_HOME": str(tmp_path / "state")}
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_STATE_HOME": str(tmp_path / "state"),
+           "MESODESK_STARTUP_TRACE": "1"}
     started = time.monotonic()
     result = subprocess.run(
         [sys.executable, "-m", "mesodesk", "--data-dir", str(tmp_path / "data"), "--screenshot", str(shot)],
@@ -102,3 +104,10 @@ def test_screenshot_command_paints_live_data_and_exits_cleanly(tmp_path: Path) -
     image = QImage(str(shot))
     assert not image.isNull() and image.width() >= 1000 and image.height() >= 600
     assert elapsed < 90
+    # the start-up milestones, in order: tables live first, charts built after, then the PNG
+    marks = re.findall(r"startup \+(\d+) ms: (.+)", result.stderr)
+    names = [name.strip() for _, name in marks]
+    assert names == ["simulator spawned", "modules imported", "embedded simulator ready", "main window shown",
+                     "connected, snapshot loaded", "live rows painted", "charts built", "screenshot saved"], names
+    times = [int(ms) for ms, _ in marks]
+    assert times == sorted(times)

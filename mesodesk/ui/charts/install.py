@@ -27,10 +27,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtWidgets import QDockWidget, QMainWindow
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QWidget
 
 from mesodesk.core.history import DATA_ENV, HistoryStore, SeriesRecorder, default_data_dir
 from mesodesk.core.settings import CONFIG_ENV, default_config_dir
+from mesodesk.ui.charts.placeholders import CHART_DOCKS
 from mesodesk.ui.charts.risk_graph import RiskGraphWidget
 from mesodesk.ui.charts.rollups_view import RollupsWidget
 from mesodesk.ui.charts.style import fmt_value
@@ -76,7 +77,9 @@ def history_path(window: Any, data_dir: Path | None = None) -> Path:
 class ChartsController(QObject):
     _sig_loaded = Signal(int, object)  # emitted from the history thread, delivered on the GUI thread
 
-    def __init__(self, window: QMainWindow, data_dir: Path | None = None) -> None:
+    def __init__(self, window: QMainWindow, data_dir: Path | None = None,
+                 docks: dict[str, QDockWidget] | None = None) -> None:
+        """``docks``: placeholder docks (:mod:`.placeholders`) to fill instead of making new ones."""
         super().__init__(window)
         self.window = window
         self.state = window.session.state  # type: ignore[attr-defined]
@@ -90,12 +93,18 @@ class ChartsController(QObject):
         self.panels = (self.position_chart, self.greeks_chart)
         self.risk_graph = RiskGraphWidget(self.state, theme=theme)
         self.rollups = RollupsWidget(self.state, theme=theme)
-        self.docks: dict[str, QDockWidget] = {
-            "positionChart": make_dock("Position chart", "positionChartDock", self.position_chart),
-            "greeksChart": make_dock("Greeks chart", "greeksChartDock", self.greeks_chart),
-            "riskGraph": make_dock("Risk graph", "riskGraphDock", self.risk_graph),
-            "rollups": make_dock("Rollups", "rollupsDock", self.rollups),
-        }
+        widgets: dict[str, QWidget] = {"positionChart": self.position_chart, "greeksChart": self.greeks_chart,
+                                       "riskGraph": self.risk_graph, "rollups": self.rollups}
+        self._placed = docks is not None
+        if docks is not None:
+            for key, widget in widgets.items():
+                old = docks[key].widget()
+                docks[key].setWidget(widget)
+                if old is not None:
+                    old.deleteLater()
+            self.docks = dict(docks)
+        else:
+            self.docks = {key: make_dock(title, name, widgets[key]) for key, (title, name) in CHART_DOCKS.items()}
         self._risk_timer = self._single_shot(RISK_REFRESH_MS, self.risk_graph.refresh)
         self._rollup_timer = self._single_shot(ROLLUP_REFRESH_MS, self._refresh_rollups)
         self._sig_loaded.connect(self._on_history_loaded)
@@ -113,8 +122,9 @@ class ChartsController(QObject):
         w: Any = self.window
         d = self.docks
         # Docked here; the main window's default layout places them (the middle column).
-        for dock in d.values():
-            w.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
+        if not self._placed:
+            for dock in d.values():
+                w.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
         w.docks.update(d)
         w.frames.add(self.on_frame)
         w.sig_position_selected.connect(self.select)
@@ -125,6 +135,10 @@ class ChartsController(QObject):
         view = getattr(w, "views", {}).get("positions")
         if view is not None:
             view.table.selectionModel().selectionChanged.connect(self._on_positions_selection)
+            current = view.current_key()  # built late: catch up with a selection made meanwhile
+            if isinstance(current, int):
+                self.select(current)
+                self._on_positions_selection()
         w.charts = self
 
     def set_theme(self, theme: str) -> None:
@@ -216,8 +230,10 @@ class ChartsController(QObject):
             self.store.close()
 
 
-def install_chart_docks(window: QMainWindow, data_dir: Path | None = None) -> ChartsController:
-    """Add the chart docks to ``window`` (registered in ``window.docks``) and start recording history."""
-    controller = ChartsController(window, data_dir)
+def install_chart_docks(window: QMainWindow, data_dir: Path | None = None,
+                        docks: dict[str, QDockWidget] | None = None) -> ChartsController:
+    """Add the chart docks to ``window`` (registered in ``window.docks``), or fill the placeholder
+    ``docks`` already there, and start recording history."""
+    controller = ChartsController(window, data_dir, docks)
     controller.install()
     return controller

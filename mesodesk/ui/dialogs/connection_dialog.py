@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import keyring.errors
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -101,6 +100,8 @@ class ConnectionDialog(QDialog):
             return None
         key = self.api_key.text().strip()
         if key:
+            import keyring.errors  # only now: keyring loads its backends on import
+
             try:
                 store_api_key(url, key)
             except keyring.errors.KeyringError as exc:
