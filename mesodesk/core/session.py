@@ -224,6 +224,7 @@ class Session:
             store.apply_legs(self.state, legs)
         else:
             store.apply_legs(self.state, [leg for d in details for leg in d.legs])
+        self._sync_streams(open_ids)  # positions go live while orders and executions load
         orders, executions = await asyncio.gather(
             self._optional("ListOrders", lambda: self._collect(c.iter_orders())),
             self._optional("ListExecutions", lambda: self._collect(c.iter_executions())),
@@ -233,7 +234,6 @@ class Session:
         if executions is not None:
             store.apply_executions(self.state, executions)
         await self._resolve_exec_plans()
-        self._sync_streams(open_ids)
 
     async def _resolve_exec_plans(self) -> None:
         """Orders and executions carry an exec plan id; find each plan's position once."""
