@@ -13,6 +13,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from mesodesk.bench import targets
+
 FIGURES = ("startup", "stream_ingest", "roundtrip", "blotter_lag", "chart_fps", "risk_graph", "rss")
 
 
@@ -71,7 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     report, failed = collect(plan(args.quick, args.tiny), args.only, progress=not args.json)
     report["quick"] = args.quick or args.tiny
-    print(json.dumps(report, indent=1) if args.json else table(report))
+    report["targets"] = targets.check(report)
+    print(json.dumps(report, indent=1) if args.json else table(report) + "\n\n" + targets.render(report["targets"]))
     return 1 if failed else 0
 
 

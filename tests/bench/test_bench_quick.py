@@ -6,6 +6,7 @@ import json
 import math
 from typing import Any
 
+from mesodesk.bench import targets
 from mesodesk.bench.__main__ import FIGURES, collect, plan, table
 
 
@@ -40,6 +41,12 @@ def test_tiny_report_has_every_figure_with_values_baseline_and_ratio() -> None:
     assert report["startup"]["values"]["median_s"] > report["startup"]["baseline"]["median_s"] > 0
     text = table(report)
     assert all(name in text for name in FIGURES)
+    # every target finds its value in the report (only the node comparison needs node)
+    rows = targets.check(report)
+    assert len(rows) == len(targets.TARGETS)
+    unmeasured = [r["target"] for r in rows if r["met"] is None and "node" not in r["target"]]
+    assert not unmeasured, unmeasured
+    assert "met" in targets.render(rows)
 
 
 def test_quick_plan_names_every_figure() -> None:
