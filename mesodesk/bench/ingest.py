@@ -1,4 +1,12 @@
-"""SDK stream ingest vs a bare aiohttp + orjson client and the official JS client, same stream."""
+"""SDK stream ingest vs bare aiohttp clients and the official JS client, same stream.
+
+Baselines: ``raw_aiohttp_orjson`` (frames split, parsed with orjson into dicts of floats: the
+floor), ``raw_aiohttp_exact_decimal`` (the same, parsed with msgspec ``float_hook=Decimal`` into
+dicts of exact Decimals, as the SDK parses: the floor *with* exactness) and the official JS
+client. ``exactness_cpu_us_per_item`` is exact-raw minus raw (the cost of exact Decimals),
+``typing_cpu_us_per_item`` is SDK minus exact-raw (validated pydantic models + the SDK's
+transport).
+"""
 
 from __future__ import annotations
 
@@ -7,10 +15,13 @@ import json
 import os
 import shutil
 import subprocess
+from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+import msgspec
 import orjson
 
 from mesodesk.bench._util import figure, measure
@@ -44,8 +55,9 @@ async def sdk_client(url: str, key: str, count: int) -> dict[str, Any]:
         await client.close()
 
 
-async def raw_client(url: str, key: str, count: int) -> dict[str, Any]:
-    """The floor: a bare aiohttp WebSocket, frames split and parsed with orjson into dicts."""
+async def raw_client(url: str, key: str, count: int,
+                     loads: Callable[[bytes], Any] = orjson.loads) -> dict[str, Any]:
+    """The floor: a bare aiohttp WebSocket, frames split and parsed with ``loads`` into dicts."""
     ws_url = url.replace("http", "ws", 1) + f"/hubs/bench/v1?access_token={key}"
     async with aiohttp.ClientSession() as session, session.ws_connect(ws_url, max_msg_size=0) as ws:
         await ws.send_str('{"protocol":"json","version":1}\x1e')
@@ -61,13 +73,19 @@ async def raw_client(url: str, key: str, count: int) -> dict[str, Any]:
                 for record in data.split(RS):
                     if not record:
                         continue
-                    message = orjson.loads(record)
+                    message = loads(record)
                     kind = message.get("type")
                     if kind == 2:
                         items += 1
                     elif kind == 3:
                         done = True
         return {"items": items, "wall": m.wall, "cpu": m.cpu}
+
+
+async def exact_raw_client(url: str, key: str, count: int) -> dict[str, Any]:
+    """The floor with exact numbers: as :func:`raw_client`, but every JSON number with a fraction
+    or exponent becomes ``Decimal(<its text>)`` (msgspec ``float_hook=Decimal``), into dicts."""
+    return await raw_client(url, key, count, msgspec.json.Decoder(float_hook=Decimal).decode)
 
 
 def node_client(url: str, key: str, count: int) -> dict[str, Any] | None:
@@ -92,17 +110,23 @@ def _rates(result: dict[str, Any]) -> dict[str, Any]:
 def run(count: int) -> dict[str, Any]:
     with SimulatorProcess(bench=True, tick_interval=1.0) as sim:
         raw = asyncio.run(raw_client(sim.url, sim.api_key, count))
+        exact = asyncio.run(exact_raw_client(sim.url, sim.api_key, count))
         sdk = asyncio.run(sdk_client(sim.url, sim.api_key, count))
         node = node_client(sim.url, sim.api_key, count)
-    sdk_rates, raw_rates = _rates(sdk), _rates(raw)
+    sdk_rates, raw_rates, exact_rates = _rates(sdk), _rates(raw), _rates(exact)
     node_rates = _rates(node) if node and "items" in node else node
     result = figure(
         {"sdk": sdk_rates},
-        {"raw_aiohttp_orjson": raw_rates, "official_js_client": node_rates or "node or @microsoft/signalr not found"},
+        {"raw_aiohttp_orjson": raw_rates, "raw_aiohttp_exact_decimal": exact_rates,
+         "official_js_client": node_rates or "node or @microsoft/signalr not found"},
         sdk_rates["items_per_s"] / raw_rates["items_per_s"],
         ratio_means="SDK items/s ÷ raw items/s (target ≥ 0.8)",
         cpu_ratio_vs_raw=round(sdk_rates["cpu_us_per_item"] / raw_rates["cpu_us_per_item"], 3),
         server_items_per_s=raw_rates["items_per_s"],
+        cpu_ratio_vs_exact_raw=round(sdk_rates["cpu_us_per_item"] / exact_rates["cpu_us_per_item"], 3),
+        ratio_vs_exact_raw=round(sdk_rates["items_per_s"] / exact_rates["items_per_s"], 3),
+        exactness_cpu_us_per_item=round(exact_rates["cpu_us_per_item"] - raw_rates["cpu_us_per_item"], 2),
+        typing_cpu_us_per_item=round(sdk_rates["cpu_us_per_item"] - exact_rates["cpu_us_per_item"], 2),
     )
     if isinstance(node_rates, dict) and "items_per_s" in node_rates:
         result["ratio_vs_node"] = round(sdk_rates["items_per_s"] / node_rates["items_per_s"], 3)

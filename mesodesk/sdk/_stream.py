@@ -8,8 +8,15 @@ Typed items whose numbers all land in ``Decimal``/``int``/``float``/``bool`` fie
 with :func:`exact_loads`: every JSON number with a fraction or exponent becomes
 ``Decimal(<its text>)``, exactly as written (``6000.00`` -> ``Decimal('6000.00')``; 30 digits
 stay 30 digits), where parsing to ``float`` first keeps only ~15-17 significant digits. It is
-also cheaper for pydantic: ``Decimal`` -> ``Decimal`` validation is a type check, while
-``float`` -> ``Decimal`` goes through ``str``.
+also cheaper for pydantic: ``Decimal`` -> ``Decimal`` validation is a type check (and one
+``is_finite()`` call), while ``float`` -> ``Decimal`` goes through ``str``.
+
+Measured cost of one 3.1 KB ``PositionDataEntry`` (150 decimals, 14 timestamps, 30 nested
+models): JSON structure ~13 µs, creating the ``Decimal`` objects ~21 µs (``Decimal(str)`` itself;
+msgspec's typed ``Decimal`` decoding, ``Context.create_decimal`` and letting pydantic convert
+strings are no cheaper; a value cache loses when values change from item to item), pydantic
+validation ~45 µs (of which ~30 µs the 30 model instances and their ~200 fields, ~10 µs the
+``is_finite`` check of each ``Decimal``, ~3 µs the timestamps).
 """
 
 from __future__ import annotations
@@ -33,11 +40,9 @@ Loads = Callable[[Any], Any]
 try:  # optional accelerator: same results as the stdlib parser, about twice as fast
     import msgspec
 
-    _msgspec_decoder = msgspec.json.Decoder(float_hook=Decimal)
-
-    def exact_loads(data: bytes | str) -> Any:
-        """Parse JSON; numbers with a fraction or exponent become exact ``Decimal``."""
-        return _msgspec_decoder.decode(data)
+    #: Parse JSON; numbers with a fraction or exponent become exact ``Decimal``. (The decoder's
+    #: bound ``decode`` itself: no Python frame per item.)
+    exact_loads: Callable[[bytes | str], Any] = msgspec.json.Decoder(float_hook=Decimal).decode
 
 except ImportError:  # pragma: no cover - depends on the environment
 
@@ -46,9 +51,11 @@ except ImportError:  # pragma: no cover - depends on the environment
 
     _json_decoder = json.JSONDecoder(parse_float=Decimal, parse_constant=_no_constants)
 
-    def exact_loads(data: bytes | str) -> Any:
+    def _json_exact_loads(data: bytes | str) -> Any:
         """Parse JSON; numbers with a fraction or exponent become exact ``Decimal``."""
         return _json_decoder.decode(data.decode() if isinstance(data, bytes | bytearray) else data)
+
+    exact_loads = _json_exact_loads
 
 
 plain_loads: Loads = orjson.loads

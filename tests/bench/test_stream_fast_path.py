@@ -124,3 +124,62 @@ async def test_slow_client_does_not_grow_server_memory(server: tuple[str, Hub]) 
 
         assert sconn._out_bytes <= HIGH_WATER + 2 * len(ENTRY) + 64
         await stream.aclose()
+
+
+class _Sink:
+    """Stands in for a SignalRStream in the transport's frame parser."""
+
+    def __init__(self) -> None:
+        self.items: list[Any] = []
+        self.wakes = 0
+
+    def _push(self, item: Any) -> None:
+        self.items.append(item)
+
+    def _wake_up(self) -> None:
+        self.wakes += 1
+
+
+def _record(inv: str, item: bytes) -> bytes:
+    return b'{"type":2,"invocationId":"' + inv.encode() + b'","item":' + item + b"}"
+
+
+async def test_frame_parser_cuts_records_and_routes_items() -> None:
+    """Records cut with find (not split): interleaved streams, empty records, items with extra
+    keys, unknown invocations, a message between items and a frame without a trailing separator."""
+    import weakref
+
+    from mesodesk.sdk._signalr import _Transport
+
+    transport = object.__new__(_Transport)
+    a, b = _Sink(), _Sink()
+    transport.sinks = {"1": weakref.ref(a), "2": weakref.ref(b)}  # type: ignore[dict-item]
+    seen: list[tuple[Any, int, int]] = []
+
+    async def on_message(message: Any) -> None:
+        seen.append((message, len(a.items), a.wakes))
+        transport.sinks.pop("1")  # e.g. a Completion: later items of stream 1 are dropped
+
+    transport._on_message = on_message  # type: ignore[method-assign]
+    rs = b"\x1e"
+    frame = rs.join([
+        _record("1", b'{"Bid":1.10}'), b"", _record("1", b'{"Bid":1.20}'), _record("2", b"[1,2]"),
+        _record("1", b'{"Bid":1.30}'),
+        b'{"type":2,"invocationId":"1","item":{"Bid":1.40},"headers":{"h":"v"}}',  # not the fast form
+        b'{"type":2,"item":{"Bid":1.50},"invocationId":"2"}',  # keys in another order
+        _record("9", b"{}"),  # unknown invocation: dropped
+        b'{"type":6}',  # a ping: dispatched, after the items before it are woken
+        _record("1", b'{"Bid":1.60}'), _record("2", b'{"Bid":1.70}'),
+    ])
+    await transport._on_frame(frame + rs)
+    assert [i.decode(exact_loads) for i in a.items] == [
+        {"Bid": Decimal(v)} for v in ("1.10", "1.20", "1.30", "1.40")]
+    assert [i.decode(exact_loads) for i in b.items] == [[1, 2], {"Bid": Decimal("1.50")}, {"Bid": Decimal("1.70")}]
+    assert len(seen) == 1 and seen[0][1:] == (4, 1)  # woken once, before the ping
+    assert a.wakes == 1 and b.wakes == 2
+    await transport._on_frame(_record("2", b'{"Bid":1.80}'))  # no trailing separator
+    assert b.items[-1].decode(exact_loads) == {"Bid": Decimal("1.80")}
+    await transport._on_frame(_record("2", b'{"Bid":1.90') + rs + _record("2", b"7"))  # truncated record first
+    assert b.items[-1].decode(exact_loads) == 7 and len(b.items) == 6
+    with pytest.raises(Exception):  # noqa: B017 - the truncated one is not valid JSON, whatever the path
+        b.items[-2].decode(exact_loads)

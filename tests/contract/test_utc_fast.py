@@ -56,6 +56,13 @@ def _wire_like(rng: random.Random) -> str:
     return f"{year}-{month}-{day}{sep}{hour}:{minute}:{second}{fraction}{tz}"
 
 
+class _OwnAstimezone(datetime):
+    """A datetime subclass whose ``astimezone`` is not the no-op for its own tzinfo."""
+
+    def astimezone(self, tz: Any = None) -> datetime:
+        return datetime.fromtimestamp(self.timestamp(), tz)
+
+
 _FIXED: list[Any] = [
     "2026-11-24T14:30:00.577261Z", "2026-11-24T14:30:00Z", "2026-11-24T14:30:00.5Z",
     "2026-11-24T14:30:00.1234567Z", "2026-11-24T14:30:00.999999Z", "2026-02-29T10:00:00Z",
@@ -66,7 +73,7 @@ _FIXED: list[Any] = [
     "2026-11-24T14:30:00.577261+00:00", "2026-11-24T14:30:00+02:00", "2026-11-24T14:30:00",
     1_700_000_000, 1_700_000_000.5, Decimal("1700000000.5"), "1700000000", None,
     datetime(2026, 1, 1, 12), datetime(2026, 1, 1, 12, tzinfo=timezone(timedelta(hours=-5))),
-    datetime(2026, 1, 1, tzinfo=UTC),
+    datetime(2026, 1, 1, tzinfo=UTC), _OwnAstimezone(2026, 1, 1, 12, tzinfo=UTC),
 ]
 
 
@@ -101,3 +108,40 @@ def test_json_schema_unchanged() -> None:
 
 def test_position_entry_stays_decimal_safe() -> None:
     assert decimal_safe(PositionDataEntry)
+
+
+@pytest.mark.parametrize("primed", [None, "2026-11-24T14:30:00Z", "1970-01-01T00:00:00Z"])
+def test_cache_state_never_changes_a_result(primed: str | None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever the one-entry cache holds (its initial value included), every input gives the
+    reference result; e.g. ``""`` is an error, not the cached value."""
+    from mesodesk.contract import base
+
+    cached, parsed = base._last_wire  # the invariant that makes the cache safe
+    assert type(cached) is str and base._is_utc_wire(cached) and parsed == datetime.fromisoformat(cached)
+    assert parsed.tzinfo is UTC
+    for value in [v for v in _FIXED if isinstance(v, str)] + [None]:
+        monkeypatch.setattr(base, "_last_wire", base._last_wire if primed is None else (primed, datetime.fromisoformat(primed)))
+        for mode in ("python", "json"):
+            assert _outcome(Fast, mode, value) == _outcome(Reference, mode, value), (value, mode, primed)
+
+
+def test_last_wire_value_cache_gives_the_reference_result_for_every_value() -> None:
+    """The one-entry cache of the last wire-form string never leaks into another value."""
+    values = ["2026-11-24T14:30:00.577261Z", "2026-11-24T14:30:00.577261Z", "2026-11-24T14:30:01Z",
+              "2026-02-30T10:00:00Z", "2026-11-24T14:30:01Z", "2026-11-24T14:30:00.577261Z",
+              "2026-02-30T10:00:00Z", "2026-11-24T14:30:00.577261", "2026-11-24T14:30:00.577261Z"]
+    for value in values:
+        for mode in ("python", "json", "strict"):
+            assert _outcome(Fast, mode, value) == _outcome(Reference, mode, value), (value, mode)
+
+
+def test_one_entry_fields_share_the_parsed_timestamp() -> None:
+    """Every block's ``UpdatedAt`` is usually the entry's tick: parsed once, equal everywhere."""
+    stamp = "2026-11-24T14:30:00.577261Z"
+    entry = PositionDataEntry.model_validate(
+        {"Timestamp": stamp, "UnderlyingPrice": {"Bid": 1, "UpdatedAt": stamp}, "PositionPrices": {"UpdatedAt": stamp}})
+    assert entry.timestamp == datetime(2026, 11, 24, 14, 30, 0, 577261, tzinfo=UTC)
+    assert entry.underlying_price is not None and entry.position_prices is not None
+    assert entry.underlying_price.updated_at == entry.position_prices.updated_at == entry.timestamp
+    assert entry.timestamp.tzinfo is UTC
+    assert dumps(entry).count(b'"2026-11-24T14:30:00.577261Z"') == 3
