@@ -84,10 +84,11 @@ class Table(Generic[K, V]):
 
     def touch(self, key: K) -> None:
         """Mark ``key`` as updated after its value was mutated in place."""
-        if key not in self._rows or key in self._added:
-            return
-        was_dirty = self.dirty
-        self._updated.add(key)
+        updated = self._updated
+        if key in updated or key not in self._rows or key in self._added:
+            return  # already marked (the common case under a firehose), gone, or new this frame
+        was_dirty = bool(updated or self._added or self._removed)
+        updated.add(key)
         if not was_dirty:
             self._notify()
 

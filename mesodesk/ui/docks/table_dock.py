@@ -3,6 +3,14 @@
 The view never resizes columns on ticks (only once, on the first rows, unless a
 saved header state was restored). Right-click on rows: copy, export CSV, and the
 row actions the owner registers; right-click on the header: choose columns.
+
+The table shows the :class:`BlotterProxy` only while a sort, filter text or
+predicate is active; otherwise (pass-through) it shows the model itself, which
+halves the Python calls per painted cell (no proxy index mapping, and the
+model's ``multiData`` answers all of a cell's roles in one call). Switching
+keeps the selected rows, the current row and the scroll position; ``proxy``
+stays the model of what is shown either way (in pass-through its rows are the
+model's rows).
 """
 
 from __future__ import annotations
@@ -11,7 +19,17 @@ from collections.abc import Hashable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import (
+    QAbstractItemModel,
+    QItemSelection,
+    QItemSelectionModel,
+    QModelIndex,
+    QPoint,
+    QSettings,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -30,6 +48,7 @@ from PySide6.QtWidgets import (
 
 from mesodesk.ui.header_state import restore_header, save_header
 from mesodesk.ui.models.blotter_proxy import BlotterProxy
+from mesodesk.ui.models.columns import KEY_ROLE
 from mesodesk.ui.models.keyed_table_model import KeyedTableModel
 from mesodesk.ui.table_export import table_rows, to_tsv, write_csv
 from mesodesk.ui.theme import table_font
@@ -71,7 +90,7 @@ class BlotterView(QWidget):
 
         self.table = QTableView()
         self.table.setObjectName(f"{name}Table")
-        self.table.setModel(self.proxy)
+        self.table.setModel(self._wanted_model())
         self.table.setFont(table_font())
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)
@@ -98,9 +117,10 @@ class BlotterView(QWidget):
         self.table.customContextMenuRequested.connect(self._row_menu)
         self.table.doubleClicked.connect(self._activated)
         self.table.activated.connect(self._activated)
-        selection = self.table.selectionModel()
-        selection.currentRowChanged.connect(self._current_row_changed)
-        selection.selectionChanged.connect(self._selection_changed)
+        self._connect_selection()
+        # Header clicks sort the view's model; while that is the model itself, sort the proxy and show it.
+        header.sortIndicatorChanged.connect(self._sort_indicator_changed)
+        self.proxy.passthrough_changed.connect(self._show_wanted_model)
 
         self._add_shortcut("Copy", QKeySequence.StandardKey.Copy, self.copy_selection)
         self._add_shortcut("Find", QKeySequence.StandardKey.Find, self.focus_filter)
@@ -180,18 +200,18 @@ class BlotterView(QWidget):
         index = self.table.currentIndex()
         if not index.isValid() or not self.table.selectionModel().isRowSelected(index.row(), QModelIndex()):
             return None
-        return self.proxy.key_at(index.row())
+        return index.data(KEY_ROLE)
 
     def selected_rows(self) -> list[int]:
         return sorted({i.row() for i in self.table.selectionModel().selectedRows()})
 
     def select_key(self, key: Hashable) -> bool:
-        row = self.proxy.row_of_key(key)
+        row = self._view_row_of(key)
         if row is None:
             return False
         # One call that selects the row and makes it current: two steps (selectRow, then
         # setCurrentIndex) let slots of the first re-sort the proxy under the second.
-        index = self.proxy.index(row, 0)
+        index = self.table.model().index(row, 0)
         flags = QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
         self.table.selectionModel().setCurrentIndex(index, flags)
         self.table.scrollTo(index)
@@ -209,7 +229,7 @@ class BlotterView(QWidget):
 
     def copy_selection(self) -> str:
         rows = self.selected_rows()
-        text = to_tsv(table_rows(self.proxy, self.table.horizontalHeader(), rows)) if rows else ""
+        text = to_tsv(table_rows(self.table.model(), self.table.horizontalHeader(), rows)) if rows else ""
         clipboard = QApplication.clipboard()
         if text and clipboard is not None:
             clipboard.setText(text)
@@ -217,8 +237,8 @@ class BlotterView(QWidget):
 
     def export_csv(self, path: Path) -> int:
         """Write every row the blotter shows (filtered, sorted) to ``path``; returns the row count."""
-        rows = list(range(self.proxy.rowCount()))
-        write_csv(path, table_rows(self.proxy, self.table.horizontalHeader(), rows))
+        rows = list(range(self.table.model().rowCount()))
+        write_csv(path, table_rows(self.table.model(), self.table.horizontalHeader(), rows))
         return len(rows)
 
     def _ask_export(self) -> None:
@@ -228,6 +248,63 @@ class BlotterView(QWidget):
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.fileSelected.connect(lambda path: self.export_csv(Path(path)))
         dialog.open()  # non-modal: never a nested event loop under qasync
+
+    # -- which model the table shows --------------------------------------------------
+    def _wanted_model(self) -> QAbstractItemModel:
+        return self.model if self.proxy.passthrough else self.proxy
+
+    def _view_row_of(self, key: Hashable) -> int | None:
+        if self.table.model() is self.proxy:
+            return self.proxy.row_of_key(key)
+        return self.model.row_of(key)
+
+    def _connect_selection(self) -> None:
+        selection = self.table.selectionModel()
+        selection.currentRowChanged.connect(self._current_row_changed)
+        selection.selectionChanged.connect(self._selection_changed)
+
+    def _sort_indicator_changed(self, column: int, order: Qt.SortOrder) -> None:
+        if self.table.model() is not self.proxy and (column, order) != (self.proxy.sortColumn(), self.proxy.sortOrder()):
+            self.proxy.sort(column, order)  # flips pass-through off: _show_wanted_model shows the proxy
+
+    def _show_wanted_model(self, *_: Any) -> None:
+        """Swap the table between the model and the proxy, keeping selection, current row and scroll.
+
+        The selection model object stays the same (re-pointed at the new model), so connections
+        others made to ``table.selectionModel()`` survive the swap."""
+        wanted = self._wanted_model()
+        if self.table.model() is wanted:
+            return
+        selection = self.table.selectionModel()
+        before = self.current_key()
+        selected = [i.data(KEY_ROLE) for i in selection.selectedRows()]
+        current = selection.currentIndex()
+        current_key, current_col = (current.data(KEY_ROLE), current.column()) if current.isValid() else (None, 0)
+        scroll = self.table.verticalScrollBar().value(), self.table.horizontalScrollBar().value()
+        selection.currentRowChanged.disconnect(self._current_row_changed)
+        selection.selectionChanged.disconnect(self._selection_changed)
+        self.table.setModel(wanted)  # same columns: the header keeps widths, order, hidden sections
+        created = self.table.selectionModel()
+        selection.setModel(wanted)
+        self.table.setSelectionModel(selection)
+        created.deleteLater()
+        last_col = wanted.columnCount() - 1
+        rows = QItemSelection()
+        for key in selected:
+            row = self._view_row_of(key)
+            if row is not None:
+                rows.select(wanted.index(row, 0), wanted.index(row, last_col))
+        if not rows.isEmpty():
+            selection.select(rows, QItemSelectionModel.SelectionFlag.Select)
+        row = self._view_row_of(current_key) if current_key is not None else None
+        if row is not None:
+            selection.setCurrentIndex(wanted.index(row, current_col), QItemSelectionModel.SelectionFlag.NoUpdate)
+        self._connect_selection()
+        self.table.verticalScrollBar().setValue(scroll[0])
+        self.table.horizontalScrollBar().setValue(scroll[1])
+        after = self.current_key()
+        if after != before:
+            self.sig_current_changed.emit(after)
 
     # -- slots ---------------------------------------------------------------------
     def _add_shortcut(self, name: str, keys: QKeySequence | QKeySequence.StandardKey, slot: Any) -> None:
@@ -239,12 +316,12 @@ class BlotterView(QWidget):
         self.addAction(action)
 
     def _activated(self, index: QModelIndex) -> None:
-        key = self.proxy.key_at(index.row())
+        key = index.data(KEY_ROLE) if index.isValid() else None
         if key is not None:
             self.sig_row_activated.emit(key)
 
     def _current_row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        self.sig_current_changed.emit(self.proxy.key_at(current.row()) if current.isValid() else None)
+        self.sig_current_changed.emit(current.data(KEY_ROLE) if current.isValid() else None)
 
     def _selection_changed(self, *_: Any) -> None:
         if not self.table.selectionModel().hasSelection():
@@ -256,7 +333,7 @@ class BlotterView(QWidget):
 
     def _row_menu(self, pos: QPoint) -> None:
         index = self.table.indexAt(pos)
-        key = self.proxy.key_at(index.row()) if index.isValid() else None
+        key = index.data(KEY_ROLE) if index.isValid() else None
         menu = QMenu(self)
         copy = menu.addAction("Copy rows")
         copy.setEnabled(bool(self.selected_rows()))
