@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from mesodesk.bench import targets
+from mesodesk.bench import markdown, targets
 
 FIGURES = ("startup", "stream_ingest", "roundtrip", "blotter_lag", "chart_fps", "risk_graph", "rss")
 
@@ -67,9 +67,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mesodesk.bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="short runs, for CI")
     parser.add_argument("--json", action="store_true", help="print one JSON object with a key per figure")
+    parser.add_argument("--markdown", metavar="REPORT.json", help="print a saved --json report as Markdown tables")
     parser.add_argument("--only", nargs="*", choices=FIGURES, help="run only these figures")
     parser.add_argument("--tiny", action="store_true", help=argparse.SUPPRESS)  # tests/bench: seconds per figure
     args = parser.parse_args(argv)
+    if args.markdown:
+        with open(args.markdown, encoding="utf-8") as f:
+            print(markdown.render(json.load(f)))
+        return 0
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     report, failed = collect(plan(args.quick, args.tiny), args.only, progress=not args.json)
     report["quick"] = args.quick or args.tiny

@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 
 from mesodesk.contract import LiveDataInclude, LivePositionDetails, LivePositionState, MesoLiveEvent
 from mesodesk.core import store
+from mesodesk.core.startup_timeline import mark
 from mesodesk.core.state import AppState
 from mesodesk.sdk import (
     ConnectionState,
@@ -224,6 +225,7 @@ class Session:
             store.apply_legs(self.state, legs)
         else:
             store.apply_legs(self.state, [leg for d in details for leg in d.legs])
+        mark("position snapshot applied")
         self._sync_streams(open_ids)  # positions go live while orders and executions load
         orders, executions = await asyncio.gather(
             self._optional("ListOrders", lambda: self._collect(c.iter_orders())),
@@ -273,6 +275,7 @@ class Session:
                     include_legs=LiveDataInclude.All,
                     include_leg_groups=LiveDataInclude.All,
                 ):
+                    mark("first streamed update")
                     if not store.apply_stream_entry(self.state, position_id, entry, datetime.now(UTC)):
                         return
                     delay = 0.2

@@ -487,7 +487,7 @@ class MainWindow(QMainWindow):
         while True:
             rows = self.positions_model.rowCount()
             live = any(r.updates >= min_updates for r in self.session.state.positions.values())
-            if rows and live and self.frames.frames >= 2 and not self.session.state.positions.dirty:
+            if rows and live and self.frames.frames >= 1 and not self.session.state.positions.dirty:
                 self.status.refresh()
                 return
             await asyncio.sleep(0.01)

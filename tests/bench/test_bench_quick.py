@@ -6,7 +6,7 @@ import json
 import math
 from typing import Any
 
-from mesodesk.bench import targets
+from mesodesk.bench import markdown, targets
 from mesodesk.bench.__main__ import FIGURES, collect, plan, table
 
 
@@ -47,6 +47,8 @@ def test_tiny_report_has_every_figure_with_values_baseline_and_ratio() -> None:
     unmeasured = [r["target"] for r in rows if r["met"] is None and "node" not in r["target"]]
     assert not unmeasured, unmeasured
     assert "met" in targets.render(rows)
+    md = markdown.render(report)  # --markdown, for the README's Performance section
+    assert all(title in md for title, _ in markdown.ROWS.values())
 
 
 def test_quick_plan_names_every_figure() -> None:
