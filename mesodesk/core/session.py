@@ -136,8 +136,12 @@ class Session:
         await self.events.connect()  # the SDK replays and subscribes before this returns
 
     async def _heartbeat(self) -> None:
-        """Round trip of a cheap call every few seconds -> ``state.latency_ms``."""
+        """Round trip of a cheap call every few seconds -> ``state.latency_ms``.
+
+        The first one waits an interval: right after connecting the GUI thread is busy building
+        the deferred panels, which would show as a network round trip of half a second."""
         loop = asyncio.get_running_loop()
+        await asyncio.sleep(self.heartbeat_interval)
         while not self._stopped:
             if self.control.state == ConnectionState.CONNECTED:
                 started = loop.time()
