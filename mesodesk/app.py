@@ -80,6 +80,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from mesodesk.ui.controller import AppController
     from mesodesk.ui.errors import ErrorHub, install_error_hooks
+    from mesodesk.ui.gc_timer import GuiGarbageCollector
     from mesodesk.ui.logs import setup_logging
 
     log_file = setup_logging()
@@ -90,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     app.setOrganizationName("mesodesk")
     app.setApplicationVersion(__version__)
     app.setQuitOnLastWindowClosed(False)
+    collector = GuiGarbageCollector(app)  # no collection inside Qt calls: see mesodesk.ui.gc_timer
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     errors = ErrorHub()
@@ -101,6 +103,8 @@ def main(argv: list[str] | None = None) -> int:
             return loop.run_until_complete(controller.run())
     except KeyboardInterrupt:
         return 130
+    finally:
+        collector.stop()
 
 
 if __name__ == "__main__":

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,21 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QT_API", "pyside6")
 
 API_KEY = "test-key-0123456789"
+
+
+@pytest.fixture(autouse=True)
+def _no_cyclic_gc_inside_qt_calls(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Tests with Qt widgets run as the app does (mesodesk.ui.gc_timer): no automatic cyclic
+    GC, which can deadlock inside Qt calls; one full collection after the test, a safe point."""
+    if not {"qapp", "qtbot", "qloop"} & set(request.fixturenames):
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.collect()
+        gc.enable()
 
 
 @pytest.fixture

@@ -159,7 +159,10 @@ def run(rows: int, rate: int, seconds: float) -> dict[str, Any]:
     import qasync
     from PySide6.QtWidgets import QApplication
 
+    from mesodesk.ui.gc_timer import GuiGarbageCollector
+
     app = QApplication.instance() or QApplication([])
+    collector = GuiGarbageCollector()  # as the app runs
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     try:
@@ -170,6 +173,7 @@ def run(rows: int, rate: int, seconds: float) -> dict[str, Any]:
             gen_after = loop.run_until_complete(generator_only(rows, rate, seconds))
     finally:
         asyncio.set_event_loop(None)
+        collector.stop()
     generator = (gen_before["cpu_us_per_update"] + gen_after["cpu_us_per_update"]) / 2
     for result in (base, mine):
         result["net_cpu_us_per_update"] = _net(result["cpu_us_per_update"], generator)

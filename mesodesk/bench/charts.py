@@ -119,8 +119,14 @@ def _fps(points: int, seconds: float, chart_class: Any, batch: int = 1000) -> di
 def run(points: int, seconds: float) -> dict[str, Any]:
     from PySide6.QtWidgets import QApplication
 
+    from mesodesk.ui.gc_timer import GuiGarbageCollector
+
     _ = QApplication.instance() or QApplication([])
-    ours = _fps(points, seconds, _OurChart)
-    naive = _fps(points, seconds, _NaiveChart)
+    collector = GuiGarbageCollector()  # as the app runs
+    try:
+        ours = _fps(points, seconds, _OurChart)
+        naive = _fps(points, seconds, _NaiveChart)
+    finally:
+        collector.stop()
     return figure(ours, {"naive_pyqtgraph_full_setdata": naive}, ours["fps"] / naive["fps"] if naive["fps"] else None,
                   target_fps=30, ratio_means="our fps ÷ naive fps")

@@ -24,6 +24,8 @@ import qasync
 from mesodesk.bench._util import rss_mb
 mode, seconds, rate = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
 app = QApplication([])
+from mesodesk.ui.gc_timer import GuiGarbageCollector
+collector = GuiGarbageCollector()  # as the app runs
 if mode == "floor":
     w = QMainWindow(); w.resize(1440, 860); w.show(); app.processEvents()
     print(json.dumps({"rss_mb": rss_mb()})); sys.exit(0)

@@ -14,9 +14,12 @@ import pytest
 import qasync
 from PySide6.QtWidgets import QApplication
 
+from mesodesk.ui.gc_timer import GuiGarbageCollector
+
 
 @pytest.fixture
 def qloop(qapp: QApplication) -> Iterator[qasync.QEventLoop]:
+    collector = GuiGarbageCollector()  # as the app: no cyclic GC inside Qt calls (a deadlock)
     loop = qasync.QEventLoop(qapp)
     asyncio.set_event_loop(loop)
     errors: list[dict[str, Any]] = []
@@ -29,6 +32,8 @@ def qloop(qapp: QApplication) -> Iterator[qasync.QEventLoop]:
         loop.run_until_complete(asyncio.wait(pending, timeout=2))
     loop.close()
     asyncio.set_event_loop(None)
+    collector.stop()
+    collector.deleteLater()
     assert not errors, f"unhandled asyncio errors: {errors}"
 
 
