@@ -279,7 +279,8 @@ class Session:
                     include_legs=LiveDataInclude.All,
                     include_leg_groups=LiveDataInclude.All,
                 ):
-                    mark("first streamed update")
+                    if not self.state.stream_updates:
+                        mark("first streamed update")
                     if not store.apply_stream_entry(self.state, position_id, entry, datetime.now(UTC)):
                         return
                     delay = 0.2

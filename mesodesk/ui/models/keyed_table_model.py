@@ -64,9 +64,15 @@ def _comparable(value: Any) -> Any:
         return value
 
 
-def _direction(old: Any, new: Any) -> int:
-    """+1 (rise, or a non-numeric change) or -1 (fall) for a changed flash value."""
+def _cell_change(old: Any, new: Any) -> int:
+    """0 if a flash cell's value did not change, else +1 (a rise, or a non-numeric change) or -1 (a fall)."""
+    if old == new:
+        return 0
+    if type(old) is float and type(new) is float:
+        return 1 if new > old else -1
     old, new = _comparable(old), _comparable(new)
+    if old == new:
+        return 0
     up = isinstance(old, float) and isinstance(new, float) and new > old
     return 1 if up or not isinstance(new, float) else -1
 
@@ -256,14 +262,9 @@ class KeyedTableModel(QAbstractTableModel):
         slot = self._flash_slot[col]
         if slot is None:
             return 0
-        old, new = flash[1][slot], flash[2][slot]
-        if old == new or time.monotonic() >= flash[0]:
+        if time.monotonic() >= flash[0]:
             return 0
-        if type(old) is float and type(new) is float:
-            return 1 if new > old else -1
-        if _comparable(old) == _comparable(new):
-            return 0
-        return _direction(old, new)
+        return _cell_change(flash[1][slot], flash[2][slot])
 
     # -- change application ------------------------------------------------
     def _values(self, row: Any) -> list[Any]:
@@ -313,8 +314,7 @@ class KeyedTableModel(QAbstractTableModel):
         row = self._row_of.get(key)
         if row is None:
             return
-        cols = [col for col, old, new in zip(self._flash_cols, before, after, strict=True)
-                if old != new and (type(old) is float or _comparable(old) != _comparable(new))]
+        cols = [col for col, old, new in zip(self._flash_cols, before, after, strict=True) if _cell_change(old, new)]
         for first, last in contiguous_ranges(cols):
             self.fade_emits += 1
             self.dataChanged.emit(self.createIndex(row, first), self.createIndex(row, last))
