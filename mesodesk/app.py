@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     import qasync
     from PySide6.QtWidgets import QApplication
 
-    from mesodesk.ui.controller import AppController
+    from mesodesk.app_controller import AppController
     from mesodesk.ui.errors import ErrorHub, install_error_hooks
     from mesodesk.ui.gc_timer import GuiGarbageCollector
     from mesodesk.ui.logs import setup_logging

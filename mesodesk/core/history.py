@@ -116,7 +116,8 @@ class RingBuffer:
     def last(self) -> FloatArray | None:
         if not self._size:
             return None
-        return self._data[self._end - 1]
+        row: FloatArray = self._data[self._end - 1]
+        return row
 
 
 def with_drawdown(rows: FloatArray, peak: float = -math.inf) -> tuple[FloatArray, float]:

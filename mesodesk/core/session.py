@@ -64,6 +64,8 @@ class Session:
         self._listeners: list[HubStateListener] = []
         self._refresh_task: asyncio.Task[None] | None = None
         self._refresh_again = False
+        self._details_task: asyncio.Task[Any] | None = None
+        self._details_again = False
         self._tasks: set[asyncio.Task[Any]] = set()
         self._started = False
         self._stopped = False
@@ -164,7 +166,11 @@ class Session:
     # -- events ----------------------------------------------------------------
     def _on_event(self, event: MesoLiveEvent) -> None:
         needs = store.apply_event(self.state, event)
-        if needs and self._started and not self._stopped:
+        if not needs or not self._started or self._stopped:
+            return
+        if "position_details" in needs:
+            self.schedule_details()
+        if needs - {"position_details"}:
             self.schedule_refresh()
 
     # -- snapshots -------------------------------------------------------------
@@ -240,6 +246,39 @@ class Session:
         if executions is not None:
             store.apply_executions(self.state, executions)
         await self._resolve_exec_plans()
+        self.schedule_details()
+
+    # -- closed positions' realized P&L ------------------------------------------
+    details_concurrency = 8
+
+    def schedule_details(self) -> None:
+        """Fetch ``GetPosition`` for closed positions the console has no details of: the list
+        call does not carry realized P&L. Requests during a running fetch coalesce."""
+        if self._details_task is None or self._details_task.done():
+            self._details_task = self._spawn(self._load_missing_details(), "session-closed-details")
+        else:
+            self._details_again = True
+
+    async def _load_missing_details(self) -> None:
+        limit = asyncio.Semaphore(self.details_concurrency)
+
+        async def load(position_id: int) -> None:
+            async with limit:
+                try:
+                    detail = await self.control.get_position(position_id=position_id)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # retried at the next refresh
+                    log.info("details of closed position %s not loaded: %s", position_id, exc)
+                    return
+                store.apply_position_details(self.state, detail)
+
+        while not self._stopped:
+            self._details_again = False
+            missing = store.positions_missing_details(self.state)
+            await asyncio.gather(*(load(i) for i in missing))
+            if not self._details_again:
+                return
 
     async def _resolve_exec_plans(self) -> None:
         """Orders and executions carry an exec plan id; find each plan's position once."""
@@ -295,12 +334,15 @@ class Session:
 
     @staticmethod
     async def _wait_connected(client: AnyClient) -> None:
-        if client.state == ConnectionState.CONNECTED:
+        def connected_now() -> bool:
+            return client.state == ConnectionState.CONNECTED
+
+        if connected_now():
             return
         connected = asyncio.Event()
         remove = client.add_state_listener(lambda state: connected.set() if state == ConnectionState.CONNECTED else None)
         try:
-            if client.state != ConnectionState.CONNECTED:
+            if not connected_now():  # it may have connected while the listener was added
                 await connected.wait()
         finally:
             remove()

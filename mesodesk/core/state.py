@@ -25,11 +25,14 @@ from mesodesk.contract import (
     LivePnL,
     LivePosition,
     LivePositionDetails,
+    LivePositionState,
     LivePrices,
     LiveStrategy,
     MesoLiveEvent,
     Order,
+    OrderType,
     PositionDataEntry,
+    TimeInForce,
 )
 from mesodesk.core.tables import Table
 
@@ -49,23 +52,40 @@ def contract_text(c: LiveContract) -> str:
 
 
 def _mark(block: Any) -> Any:
+    """The ``Mark`` basis of a pricing block (prices, greeks or P&L), None when absent."""
     return None if block is None else getattr(block, "mark", None)
+
+
+def _mark_value(block: Any) -> Decimal | None:
+    """The ``Mark`` of a price or P&L block as a number."""
+    value = _mark(block)
+    return value if isinstance(value, Decimal) else None
 
 
 @dataclass(eq=False)
 class PositionRow:
-    """A position summary plus its latest streamed data."""
+    """A position summary plus its latest streamed data.
+
+    Realized P&L has one owner here, :attr:`realized`: whichever source arrived last
+    wins (a stream entry's ``PositionPnLs.Realized``, a ``PositionUpdate`` event, a
+    ``GetPosition`` detail). A closed position keeps no stream data: its P&L is its
+    realized P&L and it has no greeks.
+    """
 
     summary: LivePosition
     details: LivePositionDetails | None = None
     data: PositionDataEntry | None = None
     updates: int = 0
     received_at: datetime | None = None
-    realized_override: Decimal | None = None  # from PositionUpdate events, newer than the snapshot
+    realized: Decimal | None = None
 
     @property
     def id(self) -> int:
         return self.summary.id
+
+    @property
+    def is_open(self) -> bool:
+        return self.summary.state == LivePositionState.Open
 
     @property
     def underlying(self) -> str | None:
@@ -74,8 +94,8 @@ class PositionRow:
     @property
     def underlying_price(self) -> Decimal | None:
         if self.data is not None and self.data.underlying_price is not None:
-            return _mark(self.data.underlying_price)
-        return _mark(self.details.underlying_price) if self.details is not None else None
+            return _mark_value(self.data.underlying_price)
+        return _mark_value(self.details.underlying_price) if self.details is not None else None
 
     def _pnl(self) -> Any:
         if self.data is not None and self.data.position_pnls is not None:
@@ -83,21 +103,26 @@ class PositionRow:
         return self.details.position_pnls if self.details is not None else None
 
     def _greeks(self) -> Any:
+        if not self.is_open:
+            return None
         if self.data is not None and self.data.position_greeks is not None:
             return _mark(self.data.position_greeks)
         return _mark(self.details.position_greeks) if self.details is not None else None
 
     @property
     def pnl_mark(self) -> Decimal | None:
-        return _mark(self._pnl())
+        """Total P&L (realized + open legs at mark); a closed position's is its realized P&L."""
+        if not self.is_open:
+            return self.realized_pnl
+        return _mark_value(self._pnl())
 
     @property
     def realized_pnl(self) -> Decimal | None:
+        if self.realized is not None:
+            return self.realized
         pnl = self._pnl()
         if pnl is not None and pnl.realized is not None:
             return pnl.realized  # type: ignore[no-any-return]
-        if self.realized_override is not None:
-            return self.realized_override
         return self.details.realized_pnl if self.details is not None else None
 
     def greek(self, name: str) -> Decimal | None:
@@ -142,11 +167,11 @@ class LegRow:
 
     @property
     def mark(self) -> Decimal | None:
-        return _mark(self.prices)
+        return _mark_value(self.prices)
 
     @property
     def pnl_mark(self) -> Decimal | None:
-        return _mark(self.pnl)
+        return _mark_value(self.pnl)
 
     def greek(self, name: str) -> Decimal | None:
         values = _mark(self.greeks)
@@ -171,15 +196,39 @@ class StrategyRow:
         return ", ".join(self.strategy.active_on_accounts)
 
 
+@dataclass(frozen=True)
+class OrderSpec:
+    """What this console sent for an order, beyond the wire ``Order``: the legs (names,
+    contracts, signed ratios per combo) a replace and a live quote need."""
+
+    account: str
+    exec_plan_id: int
+    group_id: int
+    leg_names: tuple[str, ...]
+    contracts: dict[str, LiveContract]
+    ratios: dict[str, Decimal]
+    order_type: OrderType
+    tif: TimeInForce
+    qty_multiplier: Decimal | None = None
+    qty: Decimal | None = None
+    position_name: str = ""
+
+
 @dataclass(eq=False)
 class OrderRow:
-    """An order: the full ``Order`` when known, patched by ``OnOrderUpdate`` events."""
+    """An order: the full ``Order`` when known (from a reply, a snapshot or ``GetOrder``),
+    patched by ``OnOrderUpdate`` events. The one owner of an order's state."""
 
     order_id: int
     order: Order | None = None
     position_id: int | None = None
     strategy_name: str | None = None
     rejection: str | None = None
+    #: set when this console sent the order
+    spec: OrderSpec | None = None
+    #: the replace chain: this order replaced ``replaces``; ``replaced_by`` replaced this one
+    replaces: int | None = None
+    replaced_by: int | None = None
 
     def _get(self, name: str) -> Any:
         return None if self.order is None else getattr(self.order, name)

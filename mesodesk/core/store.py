@@ -28,13 +28,23 @@ from mesodesk.contract import (
     LiveStrategy,
     MesoLiveEvent,
     Order,
+    OrderState,
     OrderUpdateEvent,
     PositionDataEntry,
     PositionStatus,
     PositionUpdateEvent,
 )
 from mesodesk.core.event_text import event_type_name, summarize
-from mesodesk.core.state import AppState, EventRow, ExecutionRow, LegRow, OrderRow, PositionRow, StrategyRow
+from mesodesk.core.state import (
+    AppState,
+    EventRow,
+    ExecutionRow,
+    LegRow,
+    OrderRow,
+    OrderSpec,
+    PositionRow,
+    StrategyRow,
+)
 
 
 def agent_key(agent: AgentInfo | AgentStatusEvent) -> str:
@@ -69,11 +79,60 @@ def apply_positions(
     for summary in summaries:
         row = state.positions.get(summary.id) or PositionRow(summary)
         row.summary = summary
-        row.details = details.get(summary.id, row.details)
-        row.realized_override = None
+        if summary.state != LivePositionState.Open:
+            row.data = None  # no stale greeks or marks on a closed position
+        detail = details.get(summary.id)
+        if detail is not None:
+            _set_details(row, detail)
         rows[summary.id] = row
     state.positions.replace_all(rows)
     recount_strategies(state)
+
+
+def _set_details(row: PositionRow, detail: LivePositionDetails) -> None:
+    row.details = detail
+    if detail.realized_pnl is not None:
+        row.realized = detail.realized_pnl
+
+
+def apply_position_details(state: AppState, detail: LivePositionDetails) -> None:
+    """A ``GetPosition`` answer (e.g. a closed position's realized P&L, which the list lacks)."""
+    row = state.positions.get(detail.id)
+    if row is None:
+        return
+    _set_details(row, detail)
+    if detail.state != row.summary.state and detail.state != LivePositionState.Open:
+        row.summary = row.summary.model_copy(update={"state": detail.state, "closed_at": detail.closed_at})
+        row.data = None
+        recount_strategies(state)
+    state.positions.touch(detail.id)
+
+
+def positions_missing_details(state: AppState) -> list[int]:
+    """Closed positions whose realized P&L the console does not know yet."""
+    return [key for key, row in state.positions.items()
+            if not row.is_open and (row.details is None or row.details.state == LivePositionState.Open)]
+
+
+def apply_order(state: AppState, order: Order, *, spec: OrderSpec | None = None,
+                replaces: int | None = None) -> None:
+    """An order from a reply or ``GetOrder``; never regresses a newer event's update."""
+    row = state.orders.get(order.order_id)
+    if row is None:
+        row = OrderRow(order.order_id)
+    if row.order is None or order.last_updated >= row.order.last_updated:
+        row.order = order
+    if spec is not None:
+        row.spec = spec
+    if replaces is not None:
+        row.replaces = replaces
+        old = state.orders.get(replaces)
+        if old is not None and order.state != OrderState.Rejected:  # a rejected replacement leaves it working
+            old.replaced_by = order.order_id
+            state.orders.touch(replaces)
+    if row.position_id is None:
+        row.position_id = state.exec_plan_positions.get(order.exec_plan_id)
+    state.orders.upsert(order.order_id, row)
 
 
 def apply_legs(state: AppState, legs: Iterable[LiveLeg]) -> None:
@@ -149,7 +208,11 @@ def apply_stream_entry(state: AppState, position_id: int, entry: PositionDataEnt
     row = state.positions.get(position_id)
     if row is None:
         return False
+    if not row.is_open:
+        return False
     row.data = entry
+    if entry.position_pnls is not None and entry.position_pnls.realized is not None:
+        row.realized = entry.position_pnls.realized
     row.updates += 1
     row.received_at = now
     state.stream_updates += 1
@@ -226,7 +289,8 @@ def apply_event(state: AppState, event: MesoLiveEvent) -> set[str]:
 def _apply_order_update(state: AppState, event: OrderUpdateEvent) -> set[str]:
     row = state.orders.get(event.order_id)
     if row is None:
-        row = OrderRow(event.order_id, strategy_name=event.strategy_name)
+        row = OrderRow(event.order_id, strategy_name=event.strategy_name,
+                       rejection=event.rejection.reason if event.rejection is not None else None)
         if event.exec_plan_id is not None:
             row.position_id = state.exec_plan_positions.get(event.exec_plan_id)
         state.orders.upsert(event.order_id, row)
@@ -257,13 +321,18 @@ def _apply_position_update(state: AppState, event: PositionUpdateEvent) -> set[s
     row = state.positions.get(event.position_id)
     if row is None:
         return {"positions"}
+    needs: set[str] = set()
     if event.status == PositionStatus.Closed and row.summary.state != LivePositionState.Closed:
         row.summary = row.summary.model_copy(update={"state": LivePositionState.Closed, "closed_at": event.event_time})
+        row.data = None
         recount_strategies(state)
+        needs.add("position_details")
     if event.status in (PositionStatus.RealizedPnLChanged, PositionStatus.Closed):
-        row.realized_override = event.realized_pnl
+        row.realized = event.realized_pnl
     state.positions.touch(event.position_id)
-    return {"positions"} if event.status == PositionStatus.Adjusted else set()
+    if event.status == PositionStatus.Adjusted:
+        needs.add("positions")
+    return needs
 
 
 def _apply_leg_update(state: AppState, event: LegUpdateEvent) -> set[str]:

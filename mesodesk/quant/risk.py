@@ -120,18 +120,20 @@ def crossings(x: FloatArray, y: FloatArray) -> list[float]:
     return sorted(out)
 
 
-def _expiry_payoff(legs: Sequence[RiskLeg], s: FloatArray) -> FloatArray:
-    """Exact PnL at the (common) expiration for prices ``s`` (all legs on one underlying)."""
+def _expiry_payoff(legs: Sequence[RiskLeg], s: FloatArray, realized: float | None = None) -> FloatArray:
+    """Exact PnL at the (common) expiration for prices ``s`` (all legs on one underlying).
+    ``realized`` replaces the legs' own realized PnL when given (the position's total)."""
     total = np.zeros_like(s)
     for leg in legs:
         if leg.is_open:
             intrinsic = np.maximum(s - leg.strike, 0.0) if leg.is_call else np.maximum(leg.strike - s, 0.0)
             total += leg.qty * leg.multiplier * (intrinsic - leg.entry)
-        total += leg.realized
-    return total
+        if realized is None:
+            total += leg.realized
+    return total + (realized or 0.0)
 
 
-def expiration_breakevens(legs: Sequence[RiskLeg]) -> list[float]:
+def expiration_breakevens(legs: Sequence[RiskLeg], realized: float | None = None) -> list[float]:
     """Exact breakevens of the expiration payoff of single-underlying legs.
 
     The payoff is piecewise linear with kinks at the strikes, so each zero is found
@@ -142,7 +144,7 @@ def expiration_breakevens(legs: Sequence[RiskLeg]) -> list[float]:
         return []
     kinks = np.unique(np.array([leg.strike for leg in open_legs], dtype=np.float64))
     pts = np.concatenate(([0.0], kinks))
-    vals = _expiry_payoff(legs, pts)
+    vals = _expiry_payoff(legs, pts, realized)
     out: list[float] = []
     for i in range(pts.size - 1):
         x0, x1, y0, y1 = pts[i], pts[i + 1], vals[i], vals[i + 1]
@@ -153,7 +155,7 @@ def expiration_breakevens(legs: Sequence[RiskLeg]) -> list[float]:
     last_x, last_y = pts[-1], vals[-1]
     if last_y == 0.0 and vals[-2] != 0.0:
         out.append(float(last_x))
-    slope = float(_expiry_payoff(legs, np.array([last_x + 1.0]))[0] - last_y)
+    slope = float(_expiry_payoff(legs, np.array([last_x + 1.0]), realized)[0] - last_y)
     if slope != 0.0 and last_y * slope < 0:
         out.append(float(last_x - last_y / slope))
     return sorted({round(x, 10) for x in out if x > 0.0})
@@ -183,7 +185,14 @@ class RiskSurface:
 
 
 class RiskModel:
-    """Legs (maybe of several positions) priced against current spots at ``now``."""
+    """Legs (maybe of several positions) priced against current spots at ``now``.
+
+    ``realized`` is the positions' realized PnL (default: the sum of the legs' own);
+    ``pnl_offset`` calibrates the curves before expiration to the live P&L: it is added in
+    full at ``now`` and fades linearly to 0 at the first expiration, where the payoff is
+    exact (the offset absorbs what the model cannot see: marks rounded to cents, an IV
+    rounded on the wire).
+    """
 
     def __init__(
         self,
@@ -194,13 +203,17 @@ class RiskModel:
         rate: float = RISK_FREE_RATE,
         dividend_yields: dict[str, float] | None = None,
         reference: str | None = None,
+        realized: float | None = None,
+        pnl_offset: float = 0.0,
     ) -> None:
         self.legs = list(legs)
         self.spots = dict(spots)
         self.now = now
         self.rate = float(rate)
         yields = DIVIDEND_YIELDS if dividend_yields is None else dividend_yields
-        self.realized = float(sum(leg.realized for leg in self.legs))
+        self.realized = float(sum(leg.realized for leg in self.legs)) if realized is None else float(realized)
+        self._realized_given = realized is not None
+        self.pnl_offset = float(pnl_offset)
         live = [leg for leg in self.legs if leg.is_open]
         self.open_legs = live
         self.underlyings = sorted({leg.underlying for leg in self.legs})
@@ -246,6 +259,16 @@ class RiskModel:
             width = min(max(width, 0.01), 0.9)
         return np.linspace(-width, width, n)
 
+    def offset_weights(self, dates: Sequence[dt.datetime]) -> FloatArray:
+        """How much of :attr:`pnl_offset` applies at each date: 1 at ``now``, 0 from the first expiration."""
+        exp = self.first_expiration
+        if exp is None or not self.pnl_offset:
+            return np.zeros(len(dates))
+        span = years_between(self.now, exp)
+        if span <= 0:
+            return np.zeros(len(dates))
+        return np.array([min(years_between(d, exp) / span, 1.0) for d in dates], dtype=np.float64)
+
     def _sigma_shifted(self, vol_shift: float) -> FloatArray:
         return np.maximum(self._sigma + vol_shift / 100.0, _MIN_SIGMA)
 
@@ -274,17 +297,18 @@ class RiskModel:
         sig = self._sigma_shifted(vol_shift)[None, :, None]
         q = self._q[None, :, None]
         scale = self._scale[None, :, None]
+        offset = (self.pnl_offset * self.offset_weights(dates))[:, None]  # (D, 1)
         if greeks:
             g = bs_greeks(c, s, k, t, sig, self.rate, q)
             value, delta, gamma, theta, vega = g.price, g.delta, g.gamma, g.theta, g.vega
-            pnl = np.sum(value * scale, axis=1) - self._cost + self.realized
+            pnl = np.sum(value * scale, axis=1) - self._cost + self.realized + offset
             return RiskSurface(
                 moves, prices, list(dates), pnl,
                 np.sum(delta * scale, axis=1), np.sum(gamma * scale, axis=1),
                 np.sum(theta * scale, axis=1), np.sum(vega * scale, axis=1), list(labels),
             )
         value = bs_price(c, s, k, t, sig, self.rate, q)
-        pnl = np.sum(value * scale, axis=1) - self._cost + self.realized
+        pnl = np.sum(value * scale, axis=1) - self._cost + self.realized + offset
         zero = np.zeros_like(pnl)
         return RiskSurface(moves, prices, list(dates), pnl, zero, zero, zero, zero, list(labels))
 
@@ -300,4 +324,4 @@ class RiskModel:
         """Exact expiration breakevens when every open leg shares one underlying and expiration."""
         if self.mixed or len(set(self._exp)) > 1:
             return []
-        return expiration_breakevens(self.legs)
+        return expiration_breakevens(self.legs, self.realized if self._realized_given else None)

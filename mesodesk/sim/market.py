@@ -40,17 +40,46 @@ from __future__ import annotations
 import datetime as dt
 import math
 import secrets
-import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Literal
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import numpy.typing as npt
 
 from mesodesk.quant.black_scholes import bs_greeks
+
+# The calendar, clock and instrument names are re-exported: ``mesodesk.sim.market`` is the
+# simulator's market API (their homes are mesodesk.sim.calendar, .clock and .instruments).
+from mesodesk.sim.calendar import (
+    ET,
+    SESSION_SECONDS,
+    TRADING_SECONDS_PER_YEAR,
+    UTC,
+    add_months,
+    add_trading_seconds,
+    et_date,
+    expiration_datetime,
+    is_market_open,
+    is_trading_day,
+    nyse_holidays,
+    previous_or_same_trading_day,
+    session_bounds,
+    third_friday,
+    trading_seconds_between,
+)
+from mesodesk.sim.clock import ManualClock, TradingClock
+from mesodesk.sim.instruments import (
+    CORRELATION,
+    UNDERLYINGS,
+    ChainArrays,
+    FloatArray,
+    OptionSpec,
+    OptionType,
+    PriceSide,
+    Quote,
+    UnderlyingQuote,
+    UnderlyingSpec,
+)
 
 __all__ = [
     "ET",
@@ -75,391 +104,8 @@ __all__ = [
     "trading_seconds_between",
 ]
 
-FloatArray = npt.NDArray[np.float64]
-OptionType = Literal["Call", "Put"]
-PriceSide = Literal["bid", "ask", "mid"]
-
-ET = ZoneInfo("America/New_York")
-UTC = dt.UTC
 RISK_FREE_RATE = 0.045
-SESSION_OPEN = dt.time(9, 30)
-SESSION_CLOSE = dt.time(16, 0)
-SESSION_SECONDS = 6.5 * 3600.0
-TRADING_SECONDS_PER_YEAR = 252 * SESSION_SECONDS
 SECONDS_PER_YEAR = 365.0 * 86400.0
-AM_SETTLED_ROOTS = frozenset({"SPX", "RUT"})
-
-# --------------------------------------------------------------------------- calendar
-
-
-def _easter(year: int) -> dt.date:
-    """Gregorian Easter Sunday (anonymous Gregorian algorithm)."""
-    a = year % 19
-    b, c = divmod(year, 100)
-    d, e = divmod(b, 4)
-    f = (b + 8) // 25
-    g = (b - f + 1) // 3
-    h = (19 * a + b - d - g + 15) % 30
-    i, k = divmod(c, 4)
-    l_ = (32 + 2 * e + 2 * i - h - k) % 7
-    m = (a + 11 * h + 22 * l_) // 451
-    month, day = divmod(h + l_ - 7 * m + 114, 31)
-    return dt.date(year, month, day + 1)
-
-
-def _nth_weekday(year: int, month: int, weekday: int, n: int) -> dt.date:
-    first = dt.date(year, month, 1)
-    return first + dt.timedelta(days=(weekday - first.weekday()) % 7 + 7 * (n - 1))
-
-
-def _last_weekday(year: int, month: int, weekday: int) -> dt.date:
-    nxt = dt.date(year + month // 12, month % 12 + 1, 1)
-    last = nxt - dt.timedelta(days=1)
-    return last - dt.timedelta(days=(last.weekday() - weekday) % 7)
-
-
-def _observed(d: dt.date) -> dt.date:
-    if d.weekday() == 5:
-        return d - dt.timedelta(days=1)
-    if d.weekday() == 6:
-        return d + dt.timedelta(days=1)
-    return d
-
-
-@lru_cache(maxsize=256)
-def nyse_holidays(year: int) -> frozenset[dt.date]:
-    """Full-day NYSE closures of ``year`` by the exchange's standing rules
-    (early closes and one-off closures are not modelled)."""
-    days = {
-        _nth_weekday(year, 1, 0, 3),  # Martin Luther King Jr. Day
-        _nth_weekday(year, 2, 0, 3),  # Washington's Birthday
-        _easter(year) - dt.timedelta(days=2),  # Good Friday
-        _last_weekday(year, 5, 0),  # Memorial Day
-        _observed(dt.date(year, 7, 4)),
-        _nth_weekday(year, 9, 0, 1),  # Labor Day
-        _nth_weekday(year, 11, 3, 4),  # Thanksgiving
-        _observed(dt.date(year, 12, 25)),
-    }
-    new_year = dt.date(year, 1, 1)
-    if new_year.weekday() != 5:  # a Saturday New Year is not observed on Dec 31
-        days.add(_observed(new_year))
-    if year >= 2022:
-        days.add(_observed(dt.date(year, 6, 19)))  # Juneteenth
-    return frozenset(days)
-
-
-@lru_cache(maxsize=1)
-def _busday_calendar() -> np.busdaycalendar:
-    hol = sorted(d for y in range(1990, 2101) for d in nyse_holidays(y))
-    return np.busdaycalendar(weekmask="1111100", holidays=np.array(hol, dtype="datetime64[D]"))
-
-
-def is_trading_day(d: dt.date) -> bool:
-    return d.weekday() < 5 and d not in nyse_holidays(d.year)
-
-
-def _next_trading_day(d: dt.date, n: int = 1) -> dt.date:
-    """The ``n``-th trading day after ``d`` (``n >= 1``)."""
-    out = np.busday_offset(np.datetime64(d, "D"), n, roll="backward", busdaycal=_busday_calendar())
-    return out.astype(dt.date)  # type: ignore[no-any-return]
-
-
-def _previous_or_same_trading_day(d: dt.date) -> dt.date:
-    out = np.busday_offset(np.datetime64(d, "D"), 0, roll="backward", busdaycal=_busday_calendar())
-    return out.astype(dt.date)  # type: ignore[no-any-return]
-
-
-@lru_cache(maxsize=4096)
-def session_bounds(d: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    """The regular session of ET date ``d`` as UTC datetimes (even if not a trading day)."""
-    o = dt.datetime.combine(d, SESSION_OPEN, tzinfo=ET).astimezone(UTC)
-    c = dt.datetime.combine(d, SESSION_CLOSE, tzinfo=ET).astimezone(UTC)
-    return o, c
-
-
-def _as_utc(t: dt.datetime) -> dt.datetime:
-    return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
-
-
-def _et_date(t: dt.datetime) -> dt.date:
-    return _as_utc(t).astimezone(ET).date()
-
-
-def is_market_open(t: dt.datetime) -> bool:
-    """Whether ``t`` (naive = UTC) falls in a regular session [09:30, 16:00) ET."""
-    t = _as_utc(t)
-    d = _et_date(t)
-    if not is_trading_day(d):
-        return False
-    o, c = session_bounds(d)
-    return o <= t < c
-
-
-def _session_position(t: dt.datetime) -> tuple[dt.date, float]:
-    """ET date of ``t`` and the session seconds already elapsed on it (0..SESSION_SECONDS)."""
-    d = _et_date(t)
-    if not is_trading_day(d):
-        return d, 0.0
-    o, _ = session_bounds(d)
-    return d, min(max((t - o).total_seconds(), 0.0), SESSION_SECONDS)
-
-
-def trading_seconds_between(a: dt.datetime, b: dt.datetime) -> float:
-    """Regular-session seconds in ``[a, b)``; negative if ``b < a``."""
-    a, b = _as_utc(a), _as_utc(b)
-    if b < a:
-        return -trading_seconds_between(b, a)
-    da, pa = _session_position(a)
-    db, pb = _session_position(b)
-    if da == db:
-        return pb - pa
-    first = (SESSION_SECONDS if is_trading_day(da) else 0.0) - pa
-    between = int(
-        np.busday_count(
-            np.datetime64(da + dt.timedelta(days=1), "D"),
-            np.datetime64(db, "D"),
-            busdaycal=_busday_calendar(),
-        )
-    )
-    return first + between * SESSION_SECONDS + pb
-
-
-def add_trading_seconds(start: dt.datetime, seconds: float) -> dt.datetime:
-    """The instant ``seconds`` of regular-session time after ``start`` (``seconds >= 0``).
-
-    A ``start`` outside a session is first moved to the next open, and a result
-    that lands exactly on a close is reported as the next session's open, so the
-    result is always inside a session.
-    """
-    start = _as_utc(start)
-    d = _et_date(start)
-    o, c = session_bounds(d)
-    if not is_trading_day(d) or start >= c:
-        d = _next_trading_day(d)
-        pos = 0.0
-    else:
-        pos = max((start - o).total_seconds(), 0.0)
-    seconds = max(float(seconds), 0.0)
-    remaining = SESSION_SECONDS - pos
-    if seconds < remaining:
-        offset = pos + seconds
-    else:
-        full, offset = divmod(seconds - remaining, SESSION_SECONDS)
-        d = _next_trading_day(d, int(full) + 1)
-    o, c = session_bounds(d)
-    out = o + dt.timedelta(seconds=offset)
-    # microsecond rounding can land exactly on the close
-    return out if out < c else session_bounds(_next_trading_day(d))[0]
-
-
-def expiration_datetime(root: str, expiration: dt.date) -> dt.datetime:
-    """Settlement instant (UTC): 09:30 ET for AM-settled roots (SPX, RUT), else 16:00 ET."""
-    o, c = session_bounds(expiration)
-    return o if root in AM_SETTLED_ROOTS else c
-
-
-# --------------------------------------------------------------------------- clocks
-
-
-class TradingClock:
-    """Simulated UTC time running ``speed`` times faster than ``clock`` (seconds).
-
-    With ``skip_closed=True`` (default) simulated time only runs during regular
-    sessions: the elapsed simulated seconds are session seconds, nights, weekends
-    and holidays are jumped over, and a ``start`` outside a session is moved to
-    the next open. With ``skip_closed=False`` time runs continuously and the walk
-    simply stands still while the market is closed.
-
-    ``speed=0`` plus :meth:`advance` (or :class:`ManualClock`) gives a manual,
-    fully deterministic clock for tests. ``set_speed`` changes the speed (0 pauses)
-    without a jump.
-    """
-
-    def __init__(
-        self,
-        start: dt.datetime,
-        speed: float = 60.0,
-        clock: Callable[[], float] = time.monotonic,
-        *,
-        skip_closed: bool = True,
-    ) -> None:
-        start = _as_utc(start)
-        self._skip_closed = skip_closed
-        self._start = add_trading_seconds(start, 0.0) if skip_closed else start
-        self._speed = float(speed)
-        self._clock = clock
-        self._t0 = clock()
-        self._offset = 0.0
-
-    @property
-    def start(self) -> dt.datetime:
-        return self._start
-
-    @property
-    def speed(self) -> float:
-        return self._speed
-
-    @property
-    def skip_closed(self) -> bool:
-        return self._skip_closed
-
-    def elapsed(self) -> float:
-        """Simulated seconds since ``start`` (session seconds when ``skip_closed``)."""
-        return self._offset + (self._clock() - self._t0) * self._speed
-
-    def now(self) -> dt.datetime:
-        e = self.elapsed()
-        if self._skip_closed:
-            return add_trading_seconds(self._start, e)
-        return self._start + dt.timedelta(seconds=e)
-
-    def advance(self, seconds: float) -> None:
-        """Move simulated time forward by ``seconds`` (session seconds when ``skip_closed``)."""
-        if seconds < 0:
-            raise ValueError("a trading clock cannot go backwards")
-        self._offset += seconds
-
-    def set_speed(self, speed: float) -> None:
-        now = self._clock()
-        self._offset += (now - self._t0) * self._speed
-        self._t0 = now
-        self._speed = float(speed)
-
-    def is_market_open(self, at: dt.datetime | None = None) -> bool:
-        return is_market_open(self.now() if at is None else at)
-
-
-class ManualClock(TradingClock):
-    """A clock that only moves through :meth:`advance`."""
-
-    def __init__(self, start: dt.datetime, *, skip_closed: bool = True) -> None:
-        super().__init__(start, speed=0.0, clock=lambda: 0.0, skip_closed=skip_closed)
-
-
-# --------------------------------------------------------------------------- data
-
-
-@dataclass(frozen=True, slots=True)
-class OptionSpec:
-    underlying: str
-    root: str
-    option_type: OptionType
-    expiration: dt.date
-    strike: float
-
-
-@dataclass(slots=True)
-class Quote:
-    """One option quote, per share. ``iv`` in percent; greeks as in the module doc."""
-
-    bid: float
-    ask: float
-    mid: float
-    last: float
-    mark: float
-    iv: float
-    delta: float
-    gamma: float
-    theta: float
-    vega: float
-    wvega: float
-    rho: float
-    underlying_price: float
-    time: dt.datetime
-
-
-@dataclass(slots=True)
-class UnderlyingQuote:
-    """``iv``: the 30-day ATM implied vol in percent (a VIX-like level)."""
-
-    symbol: str
-    bid: float
-    ask: float
-    last: float
-    mark: float
-    prev_close: float
-    open: float
-    iv: float
-    time: dt.datetime
-
-
-@dataclass(frozen=True, slots=True)
-class ChainArrays:
-    """One option type of one expiration, as arrays aligned on ``strikes``."""
-
-    underlying: str
-    root: str
-    option_type: OptionType
-    expiration: dt.date
-    strikes: FloatArray
-    bid: FloatArray
-    ask: FloatArray
-    mid: FloatArray
-    theo: FloatArray
-    iv: FloatArray  # percent
-    delta: FloatArray
-    gamma: FloatArray
-    theta: FloatArray
-    vega: FloatArray
-    wvega: FloatArray
-    rho: FloatArray
-
-
-@dataclass(frozen=True, slots=True)
-class UnderlyingSpec:
-    symbol: str
-    spot: float  # initial spot
-    atm_vol: float  # base ATM implied vol (decimal); also the walk's vol
-    dividend_yield: float
-    monthly_root: str
-    weekly_root: str
-    daily_weekdays: tuple[int, ...]  # weekdays listed as short-dated "dailies"
-    daily_horizon_days: int  # dailies are listed this many calendar days out
-    strike_bands: tuple[tuple[float, float], ...]  # (max |K/S - 1|, increment)
-    tick_small: float
-    tick_large: float
-    tick_threshold: float  # prices below it trade in tick_small
-    max_spread: float
-    index_half_spread: float  # underlying bid/ask half width
-    skew_slope: float  # a in sigma = atm * (1 + a x + b x^2), x = standardised moneyness
-    skew_curve: float  # b
-    spot_vol_beta: float  # ATM vol level multiplier exp(-beta ln(S/S0))
-
-
-# Skew a/b are calibrated so a 30-45 DTE 20-delta put sits about 4-5 vol points over ATM
-# and the local slope there is ~0.02 vol points per index point (SPX), as listed markets show.
-UNDERLYINGS: dict[str, UnderlyingSpec] = {
-    "SPX": UnderlyingSpec(
-        "SPX", 6000.0, 0.15, 0.013, "SPX", "SPXW", (0, 1, 2, 3, 4), 14,
-        ((0.12, 5.0), (0.20, 25.0), (0.30, 50.0)), 0.05, 0.10, 3.0, 1.00, 0.25,
-        -0.16, 0.07, 3.0,
-    ),
-    "SPY": UnderlyingSpec(
-        "SPY", 600.0, 0.15, 0.012, "SPY", "SPY", (0, 2, 4), 35,
-        ((0.30, 1.0),), 0.01, 0.01, math.inf, 0.10, 0.005,
-        -0.16, 0.07, 3.0,
-    ),
-    "QQQ": UnderlyingSpec(
-        "QQQ", 520.0, 0.19, 0.006, "QQQ", "QQQ", (0, 2, 4), 35,
-        ((0.30, 1.0),), 0.01, 0.01, math.inf, 0.12, 0.005,
-        -0.14, 0.06, 2.5,
-    ),
-    "RUT": UnderlyingSpec(
-        "RUT", 2300.0, 0.21, 0.012, "RUT", "RUTW", (0, 1, 2, 3, 4), 14,
-        ((0.10, 5.0), (0.30, 10.0)), 0.05, 0.10, 3.0, 1.00, 0.10,
-        -0.12, 0.055, 2.5,
-    ),
-}  # fmt: skip
-
-# Daily log-return correlations (SPX, SPY, QQQ, RUT).
-_CORRELATION = np.array(
-    [
-        [1.000, 0.998, 0.90, 0.80],
-        [0.998, 1.000, 0.90, 0.80],
-        [0.90, 0.90, 1.00, 0.70],
-        [0.80, 0.80, 0.70, 1.00],
-    ]
-)
 
 _WEEKLY_HORIZON_DAYS = 190
 _MONTHLY_COUNT = 13
@@ -468,15 +114,6 @@ _MIN_T = 60.0 / SECONDS_PER_YEAR  # vol-surface floor for time to expiration (on
 _SKEW_SATURATION = 4.0  # standardised moneyness saturates smoothly at +-4
 _PATH_STEP = 60.0  # deterministic path grid, trading seconds
 _PATH_BLOCK = 4096
-
-
-def _third_friday(year: int, month: int) -> dt.date:
-    return _nth_weekday(year, month, 4, 3)
-
-
-def _add_months(d: dt.date, n: int) -> tuple[int, int]:
-    m = d.month - 1 + n
-    return d.year + m // 12, m % 12 + 1
 
 
 class _DeterministicPath:
@@ -563,7 +200,7 @@ class Market:
         self._specs = list(UNDERLYINGS.values())
         self._index = {u.symbol: i for i, u in enumerate(self._specs)}
         n = len(self._specs)
-        self._chol: FloatArray = np.linalg.cholesky(_CORRELATION[:n, :n])
+        self._chol: FloatArray = np.linalg.cholesky(CORRELATION[:n, :n])
         self._s0 = np.array([u.spot for u in self._specs])
         self._base_vol = np.array([u.atm_vol for u in self._specs])
         self._q = np.array([u.dividend_yield for u in self._specs])
@@ -580,7 +217,7 @@ class Market:
         self._now = self._clock.now()
         self._prev_close = self._s0.copy()
         self._open = self._s0.copy()
-        self._session_date = _et_date(self._now)
+        self._session_date = et_date(self._now)
         self._exp_cache: dict[tuple[str, dt.date, int], list[tuple[str, dt.date]]] = {}
         self._strike_cache: dict[tuple[str, float], FloatArray] = {}
         self._set_state(self._now)
@@ -612,9 +249,6 @@ class Market:
         """The snapshot time of the last :meth:`step`."""
         return self._now
 
-    def underlying_spec(self, symbol: str) -> UnderlyingSpec:
-        return self._specs[self._index[symbol]]
-
     def _path_spot(self, tau: float) -> FloatArray:
         assert self._path is not None
         w = self._path.value(tau)
@@ -627,9 +261,9 @@ class Market:
             return
         start = self._clock.start
         self._spot = self._path_spot(trading_seconds_between(start, now))
-        d = _et_date(now)
+        d = et_date(now)
         if not is_trading_day(d) or now < session_bounds(d)[0]:
-            d = _previous_or_same_trading_day(d - dt.timedelta(days=1))
+            d = previous_or_same_trading_day(d - dt.timedelta(days=1))
         # The deterministic walk has no overnight gap: the open equals the previous close.
         self._open = self._path_spot(trading_seconds_between(start, session_bounds(d)[0]))
         self._prev_close = self._open
@@ -657,7 +291,7 @@ class Market:
             self._set_state(now)
             return now
         dtau = trading_seconds_between(self._now, now)
-        new_date = _et_date(now)
+        new_date = et_date(now)
         crossed = new_date != self._session_date and dtau > 0
         if dtau > 0:
             t = dtau / TRADING_SECONDS_PER_YEAR
@@ -700,7 +334,7 @@ class Market:
 
     def dte(self, expiration: dt.date) -> int:
         """Calendar days from the snapshot's ET date to ``expiration``."""
-        return (expiration - _et_date(self._now)).days
+        return (expiration - et_date(self._now)).days
 
     def time_to_expiration(self, root: str, expiration: dt.date) -> float:
         """Years (365-day) from the snapshot to settlement, floored at 0."""
@@ -721,7 +355,7 @@ class Market:
         the previous trading day; dailies on holidays are not listed.
         """
         u = self._specs[self._index[symbol]]
-        today = _et_date(self._now)
+        today = et_date(self._now)
         o, c = session_bounds(today)
         phase = (self._now >= o) + (self._now >= c)  # before open / in session / after close
         key = (symbol, today, phase)
@@ -735,11 +369,11 @@ class Market:
                 out.add((u.weekly_root, d))
         d = today + dt.timedelta(days=(4 - today.weekday()) % 7)
         while (d - today).days <= _WEEKLY_HORIZON_DAYS:
-            out.add((u.weekly_root, _previous_or_same_trading_day(d)))
+            out.add((u.weekly_root, previous_or_same_trading_day(d)))
             d += dt.timedelta(days=7)
         for m in range(_MONTHLY_COUNT + 12):
-            year, month = _add_months(today, m)
-            d = _previous_or_same_trading_day(_third_friday(year, month))
+            year, month = add_months(today, m)
+            d = previous_or_same_trading_day(third_friday(year, month))
             if m <= _MONTHLY_COUNT or (month % 3 == 0 and (d - today).days <= _QUARTERLY_HORIZON_DAYS):
                 out.add((u.monthly_root, d))
         listed = sorted(

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from mesodesk.contract import HUB_PATHS, dumps
+from mesodesk.sim.clock import TradingClock
 from mesodesk.sim.context import SimContext
 from mesodesk.sim.events import EventLog
 from mesodesk.sim.hubs.admin import ADMIN_HUB_PATH, build_admin_hub
@@ -17,7 +18,7 @@ from mesodesk.sim.hubs.control import build_control_hub
 from mesodesk.sim.hubs.data import build_data_hub
 from mesodesk.sim.hubs.events import build_event_hub
 from mesodesk.sim.idempotency import IdempotencyService
-from mesodesk.sim.market import Market, TradingClock
+from mesodesk.sim.market import Market
 from mesodesk.sim.pricing import PositionPricer
 from mesodesk.sim.seed import seed_world
 from mesodesk.sim.signalr import SignalRServer, constant_time_token_check

@@ -60,7 +60,7 @@ from mesodesk.contract import (
     dumps,
     loads,
 )
-from mesodesk.sim.expressions import ExpressionError, compile_expression
+from mesodesk.lang.expressions import ExpressionError, compile_expression
 from mesodesk.sim.market import ET, is_market_open
 from mesodesk.sim.strategy import (
     ADJUSTMENT_ACTIONS,

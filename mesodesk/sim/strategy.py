@@ -1,4 +1,5 @@
-"""MesoSim v3 strategy definitions in the simulator: variables and the builder (validation: hubs/strategies.py).
+"""MesoSim v3 strategy definitions in the simulator: variables and the builder (validation: hubs/strategies.py
+and mesodesk.lang.check; the variable catalog: mesodesk.lang.variables).
 
 Decisions ([U] in the API notes, made here):
 
@@ -21,7 +22,6 @@ Decisions ([U] in the API notes, made here):
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -40,17 +40,16 @@ from mesodesk.contract import (
     MesoContractType,
     MesoOptionType,
 )
-from mesodesk.sim.expressions import Expression, ExpressionError, compile_expression
+from mesodesk.lang.check import ADJUSTMENT_ACTIONS as ADJUSTMENT_ACTIONS
+from mesodesk.lang.check import SELECTOR_KINDS as SELECTOR_KINDS
+from mesodesk.lang.expressions import Expression, ExpressionError, compile_expression
+from mesodesk.lang.variables import LEG_FIELDS as LEG_FIELDS
+from mesodesk.lang.variables import NAME_RE as NAME_RE
 from mesodesk.sim.market import ET, UNDERLYINGS, Market, OptionSpec, Quote, expiration_datetime
 from mesodesk.sim.pricing import PositionPricer
 from mesodesk.sim.world import PositionRecord
 
-LEG_FIELDS = ("strike", "price", "bid", "ask", "mid", "delta", "gamma", "theta", "vega", "wvega", "rho", "iv",
-              "qty", "dte", "dit", "pnl")
-SELECTOR_KINDS = ("Delta", "BidPrice", "AskPrice", "MidPrice", "StrikePrice", "Complex")
-ADJUSTMENT_ACTIONS = ("MoveLegAdjustment", "RemoveLegsAdjustment", "AddLegsAdjustment", "UpdateVarsAdjustment")
 INDEX_SYMBOLS = frozenset({"SPX", "RUT", "NDX", "VIX", "XSP"})
-NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 #: (root, option type, expiration date, strike) identifies one option contract.
 ContractKey = tuple[str, str, date, float]

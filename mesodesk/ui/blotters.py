@@ -7,10 +7,13 @@ saved header state), title, columns, and the hubs whose disconnect makes it stal
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from mesodesk.core.state import contract_text
+from mesodesk.core.trading.pricing import order_side
 from mesodesk.ui.models.columns import (
     Column,
+    combo_price,
     fmt_bool,
     fmt_date,
     fmt_int,
@@ -21,6 +24,11 @@ from mesodesk.ui.models.columns import (
     pnl,
     qty,
 )
+
+
+def _abs(value: Decimal | None) -> Decimal | None:
+    return None if value is None else abs(value)
+
 
 ACCOUNT_COLUMNS = [
     Column("account", "Account", lambda a: a.broker_account_id),
@@ -99,15 +107,15 @@ ORDER_COLUMNS = [
     Column("strategy", "Strategy", lambda r: r.strategy_name),
     Column("account", "Account", lambda r: r._get("broker_account_id")),
     Column("state", "State", lambda r: r.state),
-    Column("side", "Side", lambda r: r._get("side")),
-    qty("qty", "Qty", lambda r: r._get("qty")),
-    qty("cum_qty", "Cum qty", lambda r: r._get("cum_qty"), flash=True),
+    Column("side", "Side", lambda r: order_side(r.order), tooltip="Buy = the combo is a debit, Sell = a credit"),
+    qty("qty", "Qty", lambda r: _abs(r._get("qty")), tooltip="Combos"),
+    qty("cum_qty", "Filled", lambda r: _abs(r._get("cum_qty")), flash=True, tooltip="Combos filled"),
     Column("type", "Type", lambda r: r._get("order_type")),
     Column("tif", "TIF", lambda r: r._get("time_in_force")),
-    number("limit", "Limit", lambda r: r._get("limit_price"), flash=False),
-    number("stop", "Stop", lambda r: r._get("stop_price"), flash=False),
-    number("avg_fill", "Avg fill", lambda r: r._get("avg_fill_price")),
-    number("last_fill", "Last fill", lambda r: r._get("last_fill_price"), visible=False),
+    combo_price("limit", "Limit", lambda r: r._get("limit_price"), tooltip="Per combo: cr = credit, db = debit"),
+    combo_price("stop", "Stop", lambda r: r._get("stop_price")),
+    combo_price("avg_fill", "Avg fill", lambda r: r._get("avg_fill_price"), flash=True),
+    combo_price("last_fill", "Last fill", lambda r: r._get("last_fill_price"), visible=False),
     integer("group", "Group", lambda r: r._get("leg_group_id"), visible=False),
     Column("updated", "Last update", lambda r: r.last_updated, fmt_time),
     Column("rejection", "Rejection", lambda r: r.rejection),

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from platformdirs import user_log_path
 
-from mesodesk.sdk.redaction import redact
+from mesodesk.core.errors import redact
 
 
 class RedactingFormatter(logging.Formatter):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QGuiApplication, QIcon, QKeySequence
@@ -29,9 +29,10 @@ from PySide6.QtWidgets import (
 )
 
 from mesodesk import __version__
+from mesodesk.core.errors import ConnectionState
 from mesodesk.core.session import Session
 from mesodesk.core.settings import Settings, default_config_dir, load_settings, save_settings
-from mesodesk.sdk import ConnectionState
+from mesodesk.core.trading.desk import TradingDesk
 from mesodesk.ui.blotters import BLOTTERS
 from mesodesk.ui.charts.placeholders import add_chart_placeholders
 from mesodesk.ui.dialogs.connection_dialog import ConnectionDialog
@@ -42,11 +43,14 @@ from mesodesk.ui.errors import ErrorHub, ErrorPanel, ErrorRecord
 from mesodesk.ui.frame_scheduler import FrameScheduler
 from mesodesk.ui.layouts import LayoutManager
 from mesodesk.ui.models.keyed_table_model import KeyedTableModel
-from mesodesk.ui.notify import install_notifications
+from mesodesk.ui.notify import NotificationManager, install_notifications
 from mesodesk.ui.status_bar import ConnectionStatus
 from mesodesk.ui.theme import THEMES, apply_theme
-from mesodesk.ui.trading import install_trading
+from mesodesk.ui.trading import TradingController
 from mesodesk.ui.ui_settings import ui_settings
+
+if TYPE_CHECKING:
+    from mesodesk.ui.charts import ChartsController
 
 RESOURCES = Path(__file__).resolve().parents[2] / "resources"
 #: blotters filtered by the selected position
@@ -74,10 +78,17 @@ class MainWindow(QMainWindow):
     sig_theme_changed = Signal(str)
     """Emitted with the resolved theme name ("dark" or "light") after a theme switch."""
 
+    #: extension points, each filled by its package and typed here (no attributes set from outside)
+    notifications: NotificationManager
+    trading: TradingController
+    charts: ChartsController | None = None
+
     def __init__(self, session: Session, errors: ErrorHub, parent: QWidget | None = None, *,
-                 config_dir: Path | None = None, settings: Settings | None = None, defer_charts: bool = False) -> None:
+                 config_dir: Path | None = None, settings: Settings | None = None, defer_charts: bool = False,
+                 desk: TradingDesk | None = None) -> None:
         """``defer_charts``: dock placeholders now and build the charts (and import pyqtgraph) in
-        :meth:`build_deferred_panels`, so the window shows its live tables sooner (the app does)."""
+        :meth:`build_deferred_panels`, so the window shows its live tables sooner (the app does).
+        ``desk``: the trading commands (the app passes one with the simulator's commission estimate)."""
         super().__init__(parent)
         self.session = session
         self.errors = errors
@@ -126,8 +137,14 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._build_menus()
         self._build_toolbar()
-        install_notifications(self)  # toasts, notification center dock, toolbar badge, tray (mesodesk.ui.notify)
-        install_trading(self)  # entry/exit/adjust flows, order ticket, strategies (mesodesk.ui.trading)
+        # toasts, notification center dock, toolbar badge, tray (mesodesk.ui.notify)
+        self.notifications = install_notifications(self)
+        # entry/exit/adjust flows, order ticket, strategies (mesodesk.ui.trading); writes go through the desk
+        self.desk = desk or TradingDesk(session)
+        self.desk.settings_source = lambda: self.settings.trading
+        self.trading = TradingController(self, self.desk)
+        # an entry-signal toast's "Prepare entry" (its exit/adjust buttons arrive as sig_position_action)
+        self.notifications.sig_prepare_requested.connect(self.trading.on_prepare_requested)
         self.status = ConnectionStatus(self.statusBar(), session)
         self.hub_labels = self.status.hub_labels
         self.server_label = self.status.server_label
@@ -473,12 +490,12 @@ class MainWindow(QMainWindow):
 
     def build_deferred_panels(self) -> None:
         """Build the charts (position/greeks charts, risk graph, rollups) into their docks; once."""
-        if getattr(self, "charts", None) is not None:
+        if self.charts is not None:
             return
         from mesodesk.ui.charts import install_chart_docks  # imports pyqtgraph
 
         placeholders, self._chart_placeholders = self._chart_placeholders, None
-        install_chart_docks(self, docks=placeholders)
+        self.charts = install_chart_docks(self, docks=placeholders)
 
     # -- helpers for tests and --screenshot ---------------------------------------
     async def wait_until_live(self, min_updates: int = 2) -> None:

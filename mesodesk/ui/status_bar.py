@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel, QStatusBar
 
+from mesodesk.core.errors import ConnectionState
 from mesodesk.core.session import Session
-from mesodesk.sdk import ConnectionState
 from mesodesk.ui.theme import colors
 
 

@@ -149,7 +149,7 @@ async def test_frame_parser_cuts_records_and_routes_items() -> None:
     keys, unknown invocations, a message between items and a frame without a trailing separator."""
     import weakref
 
-    from mesodesk.sdk._signalr import _Transport
+    from mesodesk.sdk._signalr.transport import _Transport
 
     transport = object.__new__(_Transport)
     a, b = _Sink(), _Sink()

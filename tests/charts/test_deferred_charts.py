@@ -43,7 +43,7 @@ def test_placeholders_become_charts_and_catch_up_with_the_selection(qloop, qtbot
 
 
 def test_the_start_up_path_does_not_import_pyqtgraph_or_keyring() -> None:
-    code = ("import sys, mesodesk.app, mesodesk.ui.controller, mesodesk.ui.main_window\n"
+    code = ("import sys, mesodesk.app, mesodesk.app_controller, mesodesk.ui.main_window\n"
             "print(sorted(m for m in ('pyqtgraph', 'keyring', 'importlib.metadata') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     loaded = out.stdout.strip()

@@ -23,7 +23,7 @@ def test_order_update_patches_a_known_order_and_logs_the_event() -> None:
     assert state.orders.flush().updated == {7}
     assert needs == {"executions"}
     assert len(state.events) == 1 and state.last_event_seq == 1
-    assert "Order 7 Filled" in state.events.values()[0].summary
+    assert state.events.values()[0].summary.startswith("Order #7 filled: SPX Iron Condor")
 
 
 def test_replayed_and_older_events_do_not_regress_rows() -> None:

@@ -60,6 +60,7 @@ def _far_away_definition() -> dict[str, Any]:
     for leg in definition["Structure"]["Legs"]:
         leg["ExpirationName"] = "exp"
     definition["Entry"].update(VarDefines={}, AbortConditions=[])
+    definition["Exit"].update(ProfitTarget="500", StopLoss="1000")  # no initial_credit without its VarDefines
     definition["Adjustment"]["ConditionalAdjustments"] = {}
     return definition
 
@@ -112,6 +113,8 @@ async def signals_and_errors(c: Console) -> int:
         "pos_delta > -1000000": move,
         "days_in_trade > 0": {"UpdateVarsAdjustment": {"VarDefines": {"marker": "42"}}},
         "1 > 0": {"UpdateVarsAdjustment": {"VarDefines": {"broken": "nope_var + 1"}}},
+        # never runs: makes mystery_var/nope_var user variables the position does not hold yet
+        "pos_delta > 1000000": {"UpdateVarsAdjustment": {"VarDefines": {"mystery_var": "0", "nope_var": "0"}}},
     }
     await control.update_strategy(strategy_id=BWB, strategy_definition=definition)
     entry = load_strategy_definition("spx_put_credit_spread.json")

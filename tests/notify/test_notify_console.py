@@ -12,13 +12,13 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 
 from mesodesk.contract import EVENT_CALLBACKS, AgentStatus
+from mesodesk.core.notices import Notice
 from mesodesk.core.session import Session
 from mesodesk.core.settings import load_settings
 from mesodesk.ui.errors import ErrorHub
 from mesodesk.ui.main_window import MainWindow
 from mesodesk.ui.notify.center_dock import AWAY_FILTER
 from mesodesk.ui.notify.manager import NotificationManager
-from mesodesk.ui.notify.model import Notice
 from mesodesk.ui.notify.toasts import Toast
 from tests.notify import causes
 from tests.notify.fake_dbus import PrivateBus, dbus_daemon, serve

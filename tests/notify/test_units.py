@@ -1,55 +1,25 @@
-"""Qt-light unit tests: the text of all 17 notices, the center's dedupe and level states, prefs, sounds."""
+"""Qt-light unit tests: the center's dedupe and level states, prefs, sounds, toasts, the settings page.
+
+The text of the 17 notices is tested without Qt in tests/core/test_notices.py."""
 
 from __future__ import annotations
 
 import wave
 from uuid import uuid4
 
-import pytest
 from PySide6.QtWidgets import QMainWindow, QWidget
 
 import mesodesk.contract as c
-from mesodesk.contract import EVENT_CALLBACKS, ErrorState, SignalState
+from mesodesk.contract import ErrorState, SignalState
+from mesodesk.core.notices import EVENT_TYPES, Notice, Severity, describe
 from mesodesk.core.settings import Settings, load_settings, save_settings
 from mesodesk.ui.dialogs.settings_dialog import SettingsDialog
 from mesodesk.ui.notify.center import NotificationCenter
-from mesodesk.ui.notify.model import EVENT_TYPES, TYPE_LABELS, Notice, Severity, describe
 from mesodesk.ui.notify.prefs import SOUNDS, NotificationPrefs
 from mesodesk.ui.notify.settings_page import NotificationSettingsPage
 from mesodesk.ui.notify.sounds import SoundPlayer, sound_path
 from mesodesk.ui.notify.toasts import ToastStack
 from tests.contract.contract_factories import build
-
-
-@pytest.mark.parametrize("callback", EVENT_TYPES)
-def test_every_event_type_has_a_readable_notice(callback: str) -> None:
-    event = build(EVENT_CALLBACKS[callback].model)
-    notice = describe(event)
-    assert notice.callback == callback and notice.key == str(event.event_id)
-    assert notice.title and notice.body and notice.type_label == TYPE_LABELS[callback]
-    assert "None" not in notice.title and "None" not in notice.body
-    assert notice.target is not None
-
-
-def test_severities_targets_and_actions() -> None:
-    on = build(c.ExitSignalEvent).model_copy(update={"state": SignalState.On})
-    notice = describe(on)
-    assert notice.severity is Severity.WARNING and notice.level_on and notice.level_key == f"exit:{on.position_id}"
-    assert [a.kind for a in notice.actions] == ["exit"] and notice.actions[0].payload["position_id"] == on.position_id
-    off = describe(on.model_copy(update={"state": SignalState.Off, "event_id": uuid4()}))
-    assert off.severity is Severity.INFO and off.level_on is False and not off.actions
-    entry = describe(build(c.EntrySignalEvent).model_copy(update={"state": SignalState.On}))
-    assert entry.actions[0].label == "Prepare entry" and entry.target.kind == "strategy"
-    adj = describe(build(c.AdjustmentSignalEvent).model_copy(update={"state": SignalState.On}))
-    assert adj.actions[0].label == "Prepare adjustment" and adj.actions[0].payload["condition"]
-    rejected = describe(build(c.OrderUpdateEvent).model_copy(update={"state": c.OrderState.Rejected}))
-    assert rejected.severity is Severity.ERROR and rejected.sticky and "Rejected:" in rejected.body
-    filled = describe(build(c.OrderUpdateEvent).model_copy(update={"state": c.OrderState.Filled, "rejection": None}))
-    assert filled.severity is Severity.SUCCESS and filled.important and filled.target.kind == "order"
-    prepared = describe(build(c.PositionExitPreparationCompletedEvent))
-    assert prepared.target.kind == "prepared" and prepared.target.prep_kind == "exit"
-    failed = describe(build(c.PositionAdjustmentPreparationFailedEvent))
-    assert failed.severity is Severity.ERROR and failed.target.prep_kind == "adjustment"
 
 
 def test_center_dedupes_by_event_id_and_tracks_level_states(qapp) -> None:

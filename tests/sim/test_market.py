@@ -9,19 +9,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mesodesk.sim.market import (
+from mesodesk.sim.calendar import (
     SESSION_SECONDS,
-    ManualClock,
-    Market,
-    OptionSpec,
-    OptionType,
-    TradingClock,
     add_trading_seconds,
     is_market_open,
     is_trading_day,
     nyse_holidays,
     trading_seconds_between,
 )
+from mesodesk.sim.clock import ManualClock, TradingClock
+from mesodesk.sim.market import Market, OptionSpec, OptionType
 
 UTC = dt.UTC
 # Monday 2 March 2026, 10:00 ET (EST, UTC-5)

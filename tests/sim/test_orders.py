@@ -30,8 +30,9 @@ from mesodesk.contract import (
 )
 from mesodesk.sdk import MesoLiveApiException, MesoLiveControlHubClient
 from mesodesk.sim.broker import Broker
+from mesodesk.sim.clock import ManualClock
 from mesodesk.sim.execplans import ExecPlan, ExecPlanKind, ExecPlanStatus, LegAction, PlannedLeg
-from mesodesk.sim.market import ManualClock, Market
+from mesodesk.sim.market import Market
 from mesodesk.sim.seed import BROKER_ACCOUNT, PAPER_ACCOUNT
 from mesodesk.sim.server import SimulatorServer
 

@@ -20,8 +20,9 @@ from mesodesk.contract import (
     StatusCode,
 )
 from mesodesk.sdk import MesoLiveApiException, MesoLiveControlHubClient
+from mesodesk.sim.clock import ManualClock
 from mesodesk.sim.execplans import ExecPlan, ExecPlanKind, LegAction
-from mesodesk.sim.market import ManualClock, Market
+from mesodesk.sim.market import Market
 from mesodesk.sim.seed import BROKER_ACCOUNT, PAPER_ACCOUNT, load_strategy_definition
 from mesodesk.sim.server import SimulatorServer
 from mesodesk.sim.strategy import BuildError, StrategyBuilder, spec_key
@@ -43,6 +44,7 @@ def structure(legs: list[dict[str, Any]], dte: Any = "45", lo: Any = "35", hi: A
         "Legs": legs,
     }
     definition["Entry"].update(VarDefines={}, AbortConditions=[])
+    definition["Exit"].update(ProfitTarget="500", StopLoss="1000")  # no initial_credit without its VarDefines
     definition["Adjustment"]["ConditionalAdjustments"] = {}
     return definition
 

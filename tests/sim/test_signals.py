@@ -21,6 +21,14 @@ def bwb(**exit_changes: Any) -> dict[str, Any]:
     return definition
 
 
+def unset_vars(definition: dict[str, Any], *names: str) -> dict[str, Any]:
+    """Make ``names`` user variables that only an UpdateVars adjustment which never runs sets: the
+    definition is valid, but expressions using them fail to evaluate on a position that lacks them."""
+    never = {"UpdateVarsAdjustment": {"VarDefines": dict.fromkeys(names, "0")}}
+    definition["Adjustment"]["ConditionalAdjustments"]["pos_delta > 1000000"] = never
+    return definition
+
+
 def new_events(sim: SimulatorServer, after: int, event_type: str, **match: Any) -> list[Any]:
     out = []
     for envelope in sim.context.events.since(after, 10_000):
@@ -85,7 +93,7 @@ async def test_stop_loss_max_days_and_closing_the_position(simulator: SimulatorS
 async def test_failing_expression_raises_then_clears_an_error(simulator: SimulatorServer, api_key: str) -> None:
     await quiet(simulator)
     signals = simulator.context.signals
-    await update(simulator, api_key, BWB, bwb(Conditions=["mystery_var > 1"]))
+    await update(simulator, api_key, BWB, unset_vars(bwb(Conditions=["mystery_var > 1"]), "mystery_var"))
     start = simulator.context.events.latest_seq
     signals.evaluate_once()
     signals.evaluate_once()
@@ -132,7 +140,7 @@ async def test_update_vars_only_adjustment_runs_automatically(simulator: Simulat
         "days_in_trade > 0": {"UpdateVarsAdjustment": {"VarDefines": {"marker": "42", "pnl_then": "pos_pnl"}}},
         "1 > 0": {"UpdateVarsAdjustment": {"VarDefines": {"broken": "nope_var + 1"}}},
     }
-    await update(simulator, api_key, BWB, definition)
+    await update(simulator, api_key, BWB, unset_vars(definition, "nope_var"))
     start = simulator.context.events.latest_seq
     simulator.context.signals.evaluate_once()
     simulator.context.signals.evaluate_once()
@@ -178,7 +186,8 @@ async def test_active_signals_and_errors_survive_a_restart(tmp_path: Path, api_k
     await server.start(port=0)
     try:
         await quiet(server)
-        await update(server, api_key, BWB, bwb(ProfitTarget="-1000000", Conditions=["mystery_var > 1"]))
+        await update(server, api_key, BWB, unset_vars(bwb(ProfitTarget="-1000000", Conditions=["mystery_var > 1"]),
+                                                      "mystery_var"))
         server.context.signals.evaluate_once()
         signal_ids = {e.event_id for e in server.context.signals.active_signals()}
         error_ids = {e.error_id for e in server.context.signals.active_errors()}

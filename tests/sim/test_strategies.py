@@ -144,6 +144,38 @@ async def test_unknown_account_and_clone_and_backtest_import(simulator: Simulato
         assert kept.backtest_id == "BT-1"
 
 
+async def test_unknown_variable_is_refused_on_create_and_update(simulator: SimulatorServer, api_key: str) -> None:
+    """Defect 11: "DTE": "abc" used to be stored and fail only at the next entry."""
+    definition = pcs()
+    definition["Structure"]["Expirations"][0]["DTE"] = "abc"
+    path = "StrategyDefinition.Structure.Expirations[0].DTE"
+    async with MesoLiveControlHubClient(simulator.url, api_key) as control:
+        before = await control.get_strategy(strategy_id=1)
+        assert len(before.active_on_accounts) == 2
+        error = await _fails(control.create_strategy(strategy_definition=definition, name="abc"),
+                             StatusCode.InvalidArguments)
+        assert list(error.validation_errors) == [path]
+        assert "unknown variable 'abc'" in error.validation_errors[path][0]
+        error = await _fails(control.update_strategy(strategy_id=1, strategy_definition=definition),
+                             StatusCode.InvalidArguments)
+        assert list(error.validation_errors) == [path] and path in (error.message or "")
+        after = await control.get_strategy(strategy_id=1)
+        assert after.strategy_definition == before.strategy_definition and after.updated_at == before.updated_at
+        assert len((await control.list_strategies()).items) == 3
+        # the same at other evaluation points: a VarDefines used before it is defined, an exit
+        # condition on a variable nothing sets, an adjustment on an unknown leg variable
+        definition = pcs()
+        definition["Entry"]["Conditions"] = ["initial_credit > 1"]
+        definition["Exit"]["Conditions"] = ["mystery_var > 1"]
+        definition["Adjustment"]["ConditionalAdjustments"]["leg_ghost_delta > 1"] = {
+            "RemoveLegsAdjustment": {"LegNames": ["long_put"]}}
+        error = await _fails(control.update_strategy(strategy_id=1, strategy_definition=definition),
+                             StatusCode.InvalidArguments)
+        assert set(error.validation_errors) == {
+            "StrategyDefinition.Entry.Conditions[0]", "StrategyDefinition.Exit.Conditions[0]",
+            "StrategyDefinition.Adjustment.ConditionalAdjustments[leg_ghost_delta > 1]"}
+
+
 async def test_update_and_rename(simulator: SimulatorServer, api_key: str) -> None:
     async with MesoLiveControlHubClient(simulator.url, api_key) as control:
         definition = pcs()

@@ -71,7 +71,7 @@ def test_full_paper_trade_entry_to_exit_by_clicking(qloop, qtbot, tmp_path: Path
             assert w.page() == "ticket"
             line = w.ticket.line_widgets[0]
             await until(lambda: "Mid" in line.quick["mid"].text() and "–" not in line.quick["mid"].text())
-            assert "credit" in line.limit_words.text() or "debit" in line.limit_words.text()
+            assert "credit" in line.quote_label.text() or "debit" in line.quote_label.text()
             assert "debit" in w.ticket.convention.text() and "credit" in w.ticket.convention.text()
             click(w.ticket.primary)  # Paper trade ▸
             assert w.page() == "paper"
@@ -80,6 +80,10 @@ def test_full_paper_trade_entry_to_exit_by_clicking(qloop, qtbot, tmp_path: Path
             type_into(w.paper.prices["long_put"], "1.25")  # editable
             await shot(w, "paper-fill")
             click(w.paper.commit_button)
+            # 1.25 for the long put is far from its market: a confirmation naming the leg and its quote
+            assert w.paper.confirming and not w.completed
+            assert "long_put" in w.paper.confirm_text.text() and "bid" in w.paper.confirm_text.text()
+            click(w.paper.confirm_button)
             await until(lambda: w.completed)
             position_id = w.position_id
             assert position_id is not None
@@ -112,10 +116,10 @@ def test_full_broker_trade_entry_to_exit_by_clicking(qloop, qtbot, tmp_path: Pat
             assert not w.plan.paper
             click(w.review.continue_button)
             line = w.ticket.line_widgets[0]
-            await until(lambda: line.quote.ask is not None)
+            await until(lambda: line.view.quote.ask is not None)
             assert line.limit.text(), "starts at the prepare result's mid"
             click(line.quick["bid"])
-            assert Decimal(line.limit.text()) <= line.quote.mid
+            assert Decimal(line.limit.text()) <= line.view.quote.mid
             choose(line.order_type, OrderType.Market)
             await shot(w, "ticket")
             click(w.ticket.primary)  # Review & send: the confirmation with size and value
@@ -123,7 +127,7 @@ def test_full_broker_trade_entry_to_exit_by_clicking(qloop, qtbot, tmp_path: Pat
             assert "contracts" in w.ticket.confirm_text.text() and "order value" in w.ticket.confirm_text.text()
             await shot(w, "confirm")
             click(w.ticket.confirm_button)
-            await until(lambda: line.line.state == OrderState.Filled, 20)
+            await until(lambda: line.view.state == OrderState.Filled, 20)
             await until(lambda: w.completed)
             assert "Filled" in line.badge.text()
             plan_id = w.plan.exec_plan_id
@@ -134,14 +138,14 @@ def test_full_broker_trade_entry_to_exit_by_clicking(qloop, qtbot, tmp_path: Pat
             x = await open_exit(c, position_id)
             click(x.review.continue_button)
             xl = x.ticket.line_widgets[0]
-            await until(lambda: xl.quote.ask is not None)
+            await until(lambda: xl.view.quote.ask is not None)
             await until(lambda: "Realizes" in xl.pnl.text())
-            type_into(xl.limit, f"{xl.quote.ask + Decimal('0.50'):.2f}")  # a marketable limit
+            type_into(xl.limit, f"{xl.view.quote.ask + Decimal('0.50'):.2f}")  # a marketable limit
             assert "Realizes" in xl.pnl.text()
             click(x.ticket.primary)
             assert "realizes" in x.ticket.confirm_text.text()
             click(x.ticket.confirm_button)
-            await until(lambda: xl.line.state == OrderState.Filled, 20)
+            await until(lambda: xl.view.state == OrderState.Filled, 20)
             await until(lambda: x.closed_position, 20)
             assert "closed" in x.banner.text()
             await until(lambda: c.session.state.positions[position_id].summary.state == LivePositionState.Closed)

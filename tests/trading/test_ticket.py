@@ -52,11 +52,11 @@ def test_moveleg_adjustment_through_the_ticket(qloop, qtbot, tmp_path: Path) -> 
             assert set(w.plan.legs) == {"short_put:close", "short_put"}
             click(w.review.continue_button)
             line = w.ticket.line_widgets[0]
-            await until(lambda: line.quote.ask is not None)
+            await until(lambda: line.view.quote.ask is not None)
             choose(line.order_type, OrderType.Market)
             click(w.ticket.primary)
             click(w.ticket.confirm_button)
-            await until(lambda: line.line.state == OrderState.Filled, 20)
+            await until(lambda: line.view.state == OrderState.Filled, 20)
             details = await c.session.control.get_position(position_id=BROKER_PCS_POSITION)
             shorts = sorted((leg for leg in details.legs if leg.name == "short_put"), key=lambda leg: leg.id)
             assert len(shorts) == 2 and shorts[0].closed_at is not None and shorts[1].closed_at is None
@@ -75,13 +75,13 @@ def test_resting_limit_is_replaced_from_the_ticket_and_cancelled_from_the_orders
             w = await open_entry(c, BROKER_ACCOUNT, "Resting PCS")
             click(w.review.continue_button)
             line = w.ticket.line_widgets[0]
-            await until(lambda: line.quote.bid is not None)
-            passive = line.quote.bid - Decimal("1.50")  # more credit than anyone pays: rests
+            await until(lambda: line.view.quote.bid is not None)
+            passive = line.view.quote.bid - Decimal("1.50")  # more credit than anyone pays: rests
             type_into(line.limit, f"{passive:.2f}")
             click(w.ticket.primary)
-            assert "far from mid" in w.ticket.confirm_text.text()  # the price guard
+            assert "far from the mid" in w.ticket.confirm_text.text()  # the price guard
             click(w.ticket.confirm_button)
-            await until(lambda: line.line.state == OrderState.Working)
+            await until(lambda: line.view.state == OrderState.Working)
             await until(lambda: w.ticket.replace_button.isEnabled())
             first = line.line.order_id
             await until(lambda: str(first) in column_texts(c.window.models["orders"], "id"))
@@ -99,7 +99,7 @@ def test_resting_limit_is_replaced_from_the_ticket_and_cancelled_from_the_orders
             await until(lambda: orders.proxy.row_of_key(second) is not None)
             assert orders.select_key(second)
             c.window.trading.actions["trade.cancel_order"].trigger()
-            await until(lambda: line.line.state == OrderState.Cancelled)
+            await until(lambda: line.view.state == OrderState.Cancelled)
             await until(lambda: "Cancelled" in line.badge.text())
             assert (await c.session.control.get_order(order_id=second)).state == OrderState.Cancelled
 
@@ -113,7 +113,7 @@ def test_rejected_combo_shows_its_reason_and_is_regrouped(qloop, qtbot, tmp_path
             w = await open_entry(c, BROKER_ACCOUNT, "Rejected PCS")
             click(w.review.continue_button)
             line = w.ticket.line_widgets[0]
-            await until(lambda: line.quote.ask is not None)
+            await until(lambda: line.view.quote.ask is not None)
             line.qty.setFocus()
             line.qty.selectAll()
             QTest.keyClicks(line.qty, "50")
@@ -121,7 +121,7 @@ def test_rejected_combo_shows_its_reason_and_is_regrouped(qloop, qtbot, tmp_path
             click(w.ticket.primary)
             assert "more than 5×" in w.ticket.confirm_text.text()  # the size guard
             click(w.ticket.confirm_button)
-            await until(lambda: line.line.state == OrderState.Rejected)
+            await until(lambda: line.view.state == OrderState.Rejected)
             await until(lambda: line.rejection.isVisible())
             assert "quantity too large" in line.rejection.text()
             assert "rejected" in w.banner.text()
@@ -132,7 +132,7 @@ def test_rejected_combo_shows_its_reason_and_is_regrouped(qloop, qtbot, tmp_path
                 choose(lw.order_type, OrderType.Market)
             click(w.ticket.primary)
             click(w.ticket.confirm_button)
-            await until(lambda: all(lw.line.state == OrderState.Filled for lw in w.ticket.line_widgets), 20)
+            await until(lambda: all(lw.view.state == OrderState.Filled for lw in w.ticket.line_widgets), 20)
             await until(lambda: w.completed)
 
     run(qloop, scenario(), timeout=90)
@@ -170,7 +170,7 @@ def test_connection_drop_during_send_is_recovered_with_exactly_one_order(qloop, 
             w = await open_entry(c, BROKER_ACCOUNT, "Dropped PCS")
             click(w.review.continue_button)
             line = w.ticket.line_widgets[0]
-            await until(lambda: line.quote.ask is not None)
+            await until(lambda: line.view.quote.ask is not None)
             choose(line.order_type, OrderType.Market)
             click(w.ticket.primary)
             slow_idempotency(c, after_commit=0.8)  # the reply is slow: the drop lands while in flight
@@ -186,7 +186,7 @@ def test_connection_drop_during_send_is_recovered_with_exactly_one_order(qloop, 
             assert [o.order_id for o in orders.items] == [line.line.order_id]  # exactly one order
             record = await c.session.control.get_idempotency_record(idempotency_key=line.line.idempotency_key)
             assert record.live_order_ids == [line.line.order_id]
-            await until(lambda: line.line.state == OrderState.Filled, 20)
+            await until(lambda: line.view.state == OrderState.Filled, 20)
 
     run(qloop, scenario(), timeout=120)
 

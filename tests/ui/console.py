@@ -11,6 +11,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 
 from mesodesk.core.session import Session
+from mesodesk.core.trading.desk import TradingDesk
 from mesodesk.sim.server import SimulatorServer
 from mesodesk.ui.errors import ErrorHub, ErrorRecord, install_log_forwarding
 from mesodesk.ui.main_window import MainWindow
@@ -53,7 +54,9 @@ async def console(qtbot, tmp_path: Path, seed: int = 5, *, defer_charts: bool = 
     session = Session(server.url, API_KEY, embedded=True)
     errors = ErrorHub()
     forwarder = install_log_forwarding(errors)
-    window = MainWindow(session, errors, config_dir=tmp_path / "config", defer_charts=defer_charts)
+    # the tickets' commission estimate is the simulator's schedule, as the app wires it
+    desk = TradingDesk(session, default_commission=server.context.broker.commission_per_contract)
+    window = MainWindow(session, errors, config_dir=tmp_path / "config", defer_charts=defer_charts, desk=desk)
     qtbot.addWidget(window)
     window.show()
     result = Console(server, session, window, errors)

@@ -66,7 +66,7 @@ def test_every_blotter_fills_updates_and_passes_the_model_tester(qloop, qtbot, t
             # Agent status: an Event Hub event upserts the Agents row and lands in the event log.
             c.server.context.agents.set_status(AgentStatus.Degraded, "feed lag")
             await until(lambda: "Degraded" in column_texts(m["agents"], "status"))
-            await until(lambda: any("Degraded" in t for t in column_texts(m["events"], "summary")))
+            await until(lambda: any("agent degraded: feed lag" in t for t in column_texts(m["events"], "summary")))
             for key in BLOTTERS:
                 qtmodeltester.check(m[key])
                 qtmodeltester.check(c.window.views[key].proxy)

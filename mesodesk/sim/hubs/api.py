@@ -4,6 +4,11 @@ Each hub method takes exactly one argument, its args model. A handler raises
 :class:`ApiFailure` for a non-Success status; bad arguments become
 ``InvalidArguments`` with ``ValidationErrors`` keyed by field path. Nothing a
 client sends can crash the server.
+
+Handlers of the MesoLive hubs are registered with :func:`implements`, which takes the
+wire name, the args model and method-or-stream from the contract's registry
+(:mod:`mesodesk.contract.methods`); :func:`check_implemented` makes sure a hub has
+them all. :func:`api_method` / :func:`api_stream` register methods outside the contract.
 """
 
 from __future__ import annotations
@@ -11,19 +16,28 @@ from __future__ import annotations
 import base64
 import functools
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 import orjson
 from pydantic import ValidationError
 
-from mesodesk.contract import MesoLiveApiError, MesoLiveApiResponse, StatusCode, WireModel
+from mesodesk.contract import (
+    ALL_METHODS,
+    HubMethod,
+    MesoLiveApiError,
+    MesoLiveApiResponse,
+    PagedArgs,
+    StatusCode,
+    WireModel,
+)
 from mesodesk.sim.signalr import Hub, HubError, ServerConnection
 
 log = logging.getLogger("mesodesk.sim.api")
 
 A = TypeVar("A", bound=WireModel)
 T = TypeVar("T")
+H = TypeVar("H", bound=Callable[..., Any])
 
 DEFAULT_PAGE = 100
 
@@ -134,6 +148,61 @@ def api_stream(hub: Hub, name: str, model: type[A]) -> Callable[[Callable[[Serve
         return handler
 
     return deco
+
+
+# -- the contract's methods --------------------------------------------------------
+#: (hub name, python_name) -> the contract's description of the method
+_CONTRACT: dict[tuple[str, str], HubMethod] = {(m.hub, m.python_name): m for m in ALL_METHODS}
+
+
+def implements(hub: Hub, python_name: str | None = None) -> Callable[[H], H]:
+    """Register ``handler(conn, args)`` as the contract method of ``hub`` it is named after.
+
+    The handler's name (or ``python_name``) is the method's ``python_name`` in
+    :mod:`mesodesk.contract.methods` (``list_accounts`` implements ``ListAccounts``);
+    the wire name, the args model and whether it is a stream come from there. A method
+    returns the envelope's ``Data`` (see :func:`api_method`); a stream returns an async
+    iterator of bare items (see :func:`api_stream`).
+    """
+
+    def deco(handler: H) -> H:
+        name = python_name or handler.__name__
+        spec = _CONTRACT.get((hub.name, name))
+        if spec is None:
+            raise LookupError(f"{name!r} is no method of the {hub.name!r} hub in mesodesk.contract.methods")
+        annotation = getattr(handler, "__annotations__", {}).get("args")
+        if annotation not in (None, Any, "Any", spec.args_model, spec.args_model.__name__):
+            raise TypeError(f"{name}: args annotated {annotation!r}, the contract says {spec.args_model.__name__}")
+        register = api_stream if spec.stream else api_method
+        register(hub, spec.name, spec.args_model)(handler)
+        return handler
+
+    return deco
+
+
+def check_implemented(hub: Hub) -> Hub:
+    """``hub``, after checking it has a handler for every contract method of its name."""
+    missing = [m.name for m in ALL_METHODS if m.hub == hub.name and m.name not in hub.methods]
+    if missing:
+        raise LookupError(f"the {hub.name!r} hub does not implement {', '.join(missing)}")
+    return hub
+
+
+# -- listing and paging ---------------------------------------------------------------
+def where(value: Any, field: Callable[[T], Any]) -> Callable[[T], bool] | None:
+    """A list filter ``field(item) == value``, or no filter (``None``) when ``value`` is None."""
+    if value is None:
+        return None
+    return lambda item: bool(field(item) == value)
+
+
+def list_page(items: Iterable[T], key: Callable[[T], Any], args: PagedArgs,
+              *filters: Callable[[T], bool] | None) -> tuple[list[T], str | None]:
+    """One page of a List* method: ``items`` passing every filter (``None`` = no filter),
+    sorted by their unique ``key``, paged by ``args.limit`` and ``args.continuation_token``."""
+    active = [f for f in filters if f is not None]
+    kept = sorted((item for item in items if all(f(item) for f in active)), key=key)
+    return paginate(kept, key, args.limit, args.continuation_token)
 
 
 # -- paging -----------------------------------------------------------------------

@@ -51,7 +51,7 @@ from mesodesk.contract import (
 )
 from mesodesk.sim.broker import contract_spec
 from mesodesk.sim.context import SimContext
-from mesodesk.sim.hubs.api import ApiFailure, api_method, api_stream, not_found
+from mesodesk.sim.hubs.api import ApiFailure, check_implemented, implements, not_found
 from mesodesk.sim.market import Quote
 from mesodesk.sim.pricing import LegValues, _greeks, _pnl, _prices, combo_prices
 from mesodesk.sim.signalr import Hub, ServerConnection
@@ -224,56 +224,56 @@ def build_data_hub(ctx: SimContext) -> Hub:
             ctx.active_streams -= 1
 
     # ---------------------------------------------------------------- registration
-    @api_method(hub, "GetPositionSnapshot", GetPositionSnapshotArgs)
+    @implements(hub)
     async def get_position_snapshot(conn: ServerConnection, args: GetPositionSnapshotArgs) -> Any:
         return position_entry(args)
 
-    @api_stream(hub, "StreamPositionData", StreamPositionDataArgs)
+    @implements(hub)
     def stream_position_data(conn: ServerConnection, args: StreamPositionDataArgs) -> AsyncIterator[Any]:
         return latest(lambda: position_entry(args), lambda: position_open(args))
 
-    @api_method(hub, "GetLegSnapshot", GetLegSnapshotArgs)
+    @implements(hub)
     async def get_leg_snapshot(conn: ServerConnection, args: GetLegSnapshotArgs) -> Any:
         return leg_entry(args)
 
-    @api_stream(hub, "StreamLegData", StreamLegDataArgs)
+    @implements(hub)
     def stream_leg_data(conn: ServerConnection, args: StreamLegDataArgs) -> AsyncIterator[Any]:
         return latest(lambda: leg_entry(args), lambda: legs_open([args.leg_id]))
 
-    @api_method(hub, "GetLegsSnapshot", GetLegsSnapshotArgs)
+    @implements(hub)
     async def get_legs_snapshot(conn: ServerConnection, args: GetLegsSnapshotArgs) -> Any:
         return legs_entry(args)
 
-    @api_stream(hub, "StreamLegsData", StreamLegsDataArgs)
+    @implements(hub)
     def stream_legs_data(conn: ServerConnection, args: StreamLegsDataArgs) -> AsyncIterator[Any]:
         return latest(lambda: legs_entry(args), lambda: legs_open(args.leg_ids))
 
-    @api_method(hub, "GetUnderlyingSnapshot", GetUnderlyingSnapshotArgs)
+    @implements(hub)
     async def get_underlying_snapshot(conn: ServerConnection, args: GetUnderlyingSnapshotArgs) -> Any:
         return underlying_entry(args)
 
-    @api_stream(hub, "StreamUnderlyingData", StreamUnderlyingDataArgs)
+    @implements(hub)
     def stream_underlying_data(conn: ServerConnection, args: StreamUnderlyingDataArgs) -> AsyncIterator[Any]:
         return latest(lambda: underlying_entry(args))
 
-    @api_method(hub, "GetContractSnapshot", GetContractSnapshotArgs)
+    @implements(hub)
     async def get_contract_snapshot(conn: ServerConnection, args: GetContractSnapshotArgs) -> Any:
         return contract_entry(args)
 
-    @api_stream(hub, "StreamContractData", StreamContractDataArgs)
+    @implements(hub)
     def stream_contract_data(conn: ServerConnection, args: StreamContractDataArgs) -> AsyncIterator[Any]:
         return latest(lambda: contract_entry(args))
 
-    @api_method(hub, "GetComboContractsSnapshot", GetComboContractsSnapshotArgs)
+    @implements(hub)
     async def get_combo_contracts_snapshot(conn: ServerConnection, args: GetComboContractsSnapshotArgs) -> Any:
         return combo_entry(args)
 
-    @api_stream(hub, "StreamComboContractsData", StreamComboContractsDataArgs)
+    @implements(hub)
     def stream_combo_contracts_data(conn: ServerConnection,
                                           args: StreamComboContractsDataArgs) -> AsyncIterator[Any]:
         return latest(lambda: combo_entry(args))
 
-    return hub
+    return check_implemented(hub)
 
 
 def _basis_greeks(values: LiveGreekValues, fields: LiveQuoteFields, time: datetime) -> LiveGreeks:

@@ -28,7 +28,7 @@ from mesodesk.contract import (
     event_type_of,
 )
 from mesodesk.sim.context import SimContext
-from mesodesk.sim.hubs.api import api_method
+from mesodesk.sim.hubs.api import check_implemented, implements
 from mesodesk.sim.signalr import Hub, ServerConnection
 
 log = logging.getLogger("mesodesk.sim.event_hub")
@@ -82,8 +82,8 @@ def build_event_hub(ctx: SimContext) -> Hub:
     async def forget(conn: ServerConnection) -> None:
         all_strategies.discard(conn.connection_id)
 
-    @api_method(hub, "SubscribeToStrategies", SubscribeToStrategiesArgs)
-    async def subscribe(conn: ServerConnection, args: SubscribeToStrategiesArgs) -> Any:
+    @implements(hub)
+    async def subscribe_to_strategies(conn: ServerConnection, args: SubscribeToStrategiesArgs) -> Any:
         known = ctx.world.strategies
         if args.strategies is None:
             all_strategies.add(conn.connection_id)
@@ -97,8 +97,8 @@ def build_event_hub(ctx: SimContext) -> Hub:
                 failed.append(strategy_id)
         return SubscribeToStrategiesResult(successful_strategies=ok, failed_strategies=failed)
 
-    @api_method(hub, "UnsubscribeFromStrategies", UnsubscribeFromStrategiesArgs)
-    async def unsubscribe(conn: ServerConnection, args: UnsubscribeFromStrategiesArgs) -> Any:
+    @implements(hub)
+    async def unsubscribe_from_strategies(conn: ServerConnection, args: UnsubscribeFromStrategiesArgs) -> Any:
         known = ctx.world.strategies
         if args.strategies is None:
             was = sorted(known) if conn.connection_id in all_strategies else subscribed_ids(conn)
@@ -120,12 +120,12 @@ def build_event_hub(ctx: SimContext) -> Hub:
                 failed.append(strategy_id)
         return UnsubscribeFromStrategiesResult(successful_strategies=ok, failed_strategies=failed)
 
-    @api_method(hub, "GetLatestEventSeqId", GetLatestEventSeqIdArgs)
+    @implements(hub)
     async def get_latest_event_seq_id(conn: ServerConnection, args: GetLatestEventSeqIdArgs) -> Any:
         return GetLatestEventSeqIdResult(latest_event_seq_id=ctx.events.latest_seq,
                                          snapshot_time=ctx.market.clock.now())
 
-    @api_method(hub, "GetEventsSince", GetEventsSinceArgs)
+    @implements(hub)
     async def get_events_since(conn: ServerConnection, args: GetEventsSinceArgs) -> Any:
         limit = args.limit or DEFAULT_EVENTS_LIMIT
         latest = ctx.events.latest_seq
@@ -136,4 +136,4 @@ def build_event_hub(ctx: SimContext) -> Hub:
         return GetEventsSinceResult(events=events[:limit], latest_event_seq_id=latest,
                                     has_more=len(events) > limit)
 
-    return hub
+    return check_implemented(hub)

@@ -9,49 +9,34 @@ from __future__ import annotations
 
 from typing import Any
 
-from mesodesk.contract import (
-    CancelPreparePositionAdjustmentArgs,
-    CancelPreparePositionEntryArgs,
-    CancelPreparePositionExitArgs,
-    GetPreparePositionAdjustmentStatusArgs,
-    GetPreparePositionEntryStatusArgs,
-    GetPreparePositionExitStatusArgs,
-    PreparePositionAdjustmentArgs,
-    PreparePositionEntryArgs,
-    PreparePositionExitArgs,
-    WireModel,
-)
 from mesodesk.sim.context import SimContext
 from mesodesk.sim.execplans import ExecPlanKind
-from mesodesk.sim.hubs.api import api_method
+from mesodesk.sim.hubs.api import implements
 from mesodesk.sim.signalr import Hub, ServerConnection
 
-_METHODS: tuple[tuple[ExecPlanKind, str, type[WireModel], type[WireModel], type[WireModel]], ...] = (
-    (ExecPlanKind.Entry, "PositionEntry", PreparePositionEntryArgs, GetPreparePositionEntryStatusArgs,
-     CancelPreparePositionEntryArgs),
-    (ExecPlanKind.Exit, "PositionExit", PreparePositionExitArgs, GetPreparePositionExitStatusArgs,
-     CancelPreparePositionExitArgs),
-    (ExecPlanKind.Adjustment, "PositionAdjustment", PreparePositionAdjustmentArgs,
-     GetPreparePositionAdjustmentStatusArgs, CancelPreparePositionAdjustmentArgs),
+#: each kind of job and the noun of its methods' python names (``start_prepare_position_entry``...)
+_KINDS: tuple[tuple[ExecPlanKind, str], ...] = (
+    (ExecPlanKind.Entry, "position_entry"),
+    (ExecPlanKind.Exit, "position_exit"),
+    (ExecPlanKind.Adjustment, "position_adjustment"),
 )
 
 
 def register(hub: Hub, ctx: SimContext) -> None:
     """Add the nine prepare methods to the Control hub."""
-    for kind, noun, start_args, status_args, cancel_args in _METHODS:
-        _register_kind(hub, ctx, kind, noun, start_args, status_args, cancel_args)
+    for kind, noun in _KINDS:
+        _register_kind(hub, ctx, kind, noun)
 
 
-def _register_kind(hub: Hub, ctx: SimContext, kind: ExecPlanKind, noun: str, start_args: type[WireModel],
-                   status_args: type[WireModel], cancel_args: type[WireModel]) -> None:
-    @api_method(hub, f"StartPrepare{noun}", start_args)
+def _register_kind(hub: Hub, ctx: SimContext, kind: ExecPlanKind, noun: str) -> None:
+    @implements(hub, f"start_prepare_{noun}")
     async def start(conn: ServerConnection, args: Any) -> Any:
         return await ctx.jobs.start(kind, args)
 
-    @api_method(hub, f"GetPrepare{noun}Status", status_args)
+    @implements(hub, f"get_prepare_{noun}_status")
     async def status(conn: ServerConnection, args: Any) -> Any:
         return ctx.jobs.status(kind, args.job_id)
 
-    @api_method(hub, f"CancelPrepare{noun}", cancel_args)
+    @implements(hub, f"cancel_prepare_{noun}")
     async def cancel(conn: ServerConnection, args: Any) -> Any:
         return await ctx.jobs.cancel(kind, args)

@@ -31,20 +31,13 @@ from mesodesk.contract import (
     StatusCode,
     UpdateStrategyArgs,
 )
+from mesodesk.lang.check import ADJUSTMENT_ACTIONS, SELECTOR_KINDS, merge_errors
+from mesodesk.lang.check import check_definition as check_expressions
+from mesodesk.lang.variables import NAME_RE, Dialect
 from mesodesk.sim.context import SimContext
-from mesodesk.sim.expressions import Expression, ExpressionError, compile_expression
-from mesodesk.sim.hubs.api import ApiFailure, api_method, not_found
+from mesodesk.sim.hubs.api import ApiFailure, implements, not_found
 from mesodesk.sim.market import UNDERLYINGS
 from mesodesk.sim.signalr import Hub, ServerConnection
-from mesodesk.sim.strategy import (
-    ADJUSTMENT_ACTIONS,
-    LEG_FIELDS,
-    NAME_RE,
-    SELECTOR_KINDS,
-    BuildError,
-    dependency_order,
-    referenced_legs,
-)
 
 MAX_NAME = 128
 
@@ -64,12 +57,13 @@ def _version_major(value: Any) -> int | None:
 
 
 class _Validator:
+    """The shape of a definition (required fields, types, kinds, duplicate names); expressions,
+    variables and name references are :func:`mesodesk.lang.check.check_definition`'s."""
+
     def __init__(self, definition: Mapping[str, Any], prefix: str) -> None:
         self.d = definition
         self.prefix = prefix
         self.errors: dict[str, list[str]] = {}
-        self.leg_names: set[str] = set()
-        self.exp_names: set[str] = set()
 
     def add(self, path: str, message: str) -> None:
         self.errors.setdefault(f"{self.prefix}.{path}" if path else self.prefix, []).append(message)
@@ -94,31 +88,10 @@ class _Validator:
             return []
         return value
 
-    def expr(self, value: Any, path: str, required: bool = True) -> Expression | None:
-        if value is None:
-            if required:
-                self.add(path, "is required")
-            return None
-        try:
-            expr = compile_expression(value)
-        except ExpressionError as exc:
-            self.add(path, f"invalid expression: {exc}")
-            return None
-        self.check_refs(expr, path)
-        return expr
-
-    def check_refs(self, expr: Expression, path: str) -> None:
-        for var in sorted(expr.variables):
-            if var.startswith("leg_") and not any(
-                var.startswith(f"leg_{n}_") and var[len(n) + 5:] in LEG_FIELDS for n in self.leg_names
-            ):
-                self.add(path, f"unknown variable {var!r}: no leg of that name/field "
-                               f"(fields: {', '.join(LEG_FIELDS)})")
-            if var.startswith("expiration_") and not any(
-                var in (f"expiration_{n}_dte", f"expiration_{n}_min", f"expiration_{n}_max")
-                for n in self.exp_names
-            ):
-                self.add(path, f"unknown variable {var!r}: no expiration of that name")
+    def expr(self, value: Any, path: str, required: bool = True) -> None:
+        """Presence only: parsing and variables are checked by mesodesk.lang."""
+        if value is None and required:
+            self.add(path, "is required")
 
     def run(self) -> dict[str, list[str]]:
         d = self.d
@@ -137,7 +110,6 @@ class _Validator:
         symbol = d.get("Symbol")
         if symbol is not None and symbol not in UNDERLYINGS:
             self.add("Symbol", f"{symbol!r} is not available in the simulator ({', '.join(UNDERLYINGS)})")
-        self.collect_names()
         structure = self.obj(d.get("Structure"), "Structure")
         if structure is not None:
             self.expirations(structure.get("Expirations"), "Structure.Expirations", required=True)
@@ -146,25 +118,9 @@ class _Validator:
         self.exit(self.obj(d.get("Exit"), "Exit", required=False))
         self.adjustment(self.obj(d.get("Adjustment"), "Adjustment", required=False))
         self.settings(self.obj(d.get("Settings"), "Settings", required=False))
-        return self.errors
+        return merge_errors(self.errors, check_expressions(d, dialect=Dialect.SIMULATOR, prefix=self.prefix))
 
-    def collect_names(self) -> None:
-        """Leg/expiration names of the structure and of AddLegs/MoveLeg blocks (for references)."""
-        structure = self.d.get("Structure") if isinstance(self.d.get("Structure"), Mapping) else {}
-        blocks: list[Any] = [structure]
-        adj = self.d.get("Adjustment")
-        if isinstance(adj, Mapping) and isinstance(adj.get("ConditionalAdjustments"), Mapping):
-            for actions in adj["ConditionalAdjustments"].values():
-                if isinstance(actions, Mapping):
-                    blocks.extend(a for a in actions.values() if isinstance(a, Mapping))
-        for block in blocks:
-            for key, target in (("Legs", self.leg_names), ("Expirations", self.exp_names)):
-                items = block.get(key)
-                for item in items if isinstance(items, list) else []:
-                    if isinstance(item, Mapping) and isinstance(item.get("Name"), str):
-                        target.add(item["Name"])
-
-    def expirations(self, value: Any, path: str, required: bool) -> set[str]:
+    def expirations(self, value: Any, path: str, required: bool) -> None:
         names: set[str] = set()
         entries = self.items(value, path, required)
         if required and value is not None and not entries:
@@ -182,15 +138,12 @@ class _Validator:
             else:
                 names.add(name)
             self.expr(exp.get("DTE"), f"{p}.DTE")
-            self.expr(exp.get("Min"), f"{p}.Min", required=False)
-            self.expr(exp.get("Max"), f"{p}.Max", required=False)
             roots = self.obj(exp.get("Roots"), f"{p}.Roots", required=False)
             for key in ("Include", "Exclude"):
                 if roots is not None and roots.get(key) is not None and (
                     not isinstance(roots[key], list) or not all(isinstance(r, str) for r in roots[key])
                 ):
                     self.add(f"{p}.Roots.{key}", "must be a list of root symbols")
-        return names
 
     def selector(self, value: Any, path: str) -> None:
         sel = self.obj(value, path)
@@ -204,21 +157,14 @@ class _Validator:
         for k in removed:
             self.add(f"{path}.{k}", "is not a v3 strike selector (v3: BidPrice, AskPrice, MidPrice, Delta, "
                                     "StrikePrice, Complex)")
-        for k in kinds:
-            if k == "Complex":
-                self.obj(sel[k], f"{path}.Complex")
-            else:
-                self.expr(sel[k], f"{path}.{k}")
-        self.expr(sel.get("Min"), f"{path}.Min", required=False)
-        self.expr(sel.get("Max"), f"{path}.Max", required=False)
+        if "Complex" in kinds:
+            self.obj(sel["Complex"], f"{path}.Complex")
 
-    def legs(self, value: Any, path: str, required: bool, extra_exps: set[str] | None = None) -> None:
+    def legs(self, value: Any, path: str, required: bool) -> None:
         entries = self.items(value, path, required)
         if required and value is not None and not entries:
             self.add(path, "must contain at least one leg")
         names: set[str] = set()
-        deps: dict[str, set[str]] = {}
-        exps = self.structure_expirations() | (extra_exps or set())
         for i, leg in enumerate(entries):
             p = f"{path}[{i}]"
             leg = self.obj(leg, p)
@@ -227,63 +173,23 @@ class _Validator:
             name = leg.get("Name")
             if not isinstance(name, str) or not NAME_RE.match(name):
                 self.add(f"{p}.Name", "is required: letters, digits and '_' (it is used in leg_<name>_* variables)")
-                name = None
             elif name in names:
                 self.add(f"{p}.Name", f"duplicate leg name {name!r}")
             else:
                 names.add(name)
-            qty = self.expr(leg.get("Qty"), f"{p}.Qty")
+            self.expr(leg.get("Qty"), f"{p}.Qty")
             if leg.get("OptionType") not in ("Call", "Put"):
                 self.add(f"{p}.OptionType", "must be 'Call' or 'Put'")
             exp_name = leg.get("ExpirationName")
             if not isinstance(exp_name, str) or not exp_name:
                 self.add(f"{p}.ExpirationName", "is required")
-            elif exp_name not in exps:
-                self.add(f"{p}.ExpirationName", f"unknown expiration {exp_name!r} (defined: "
-                                                f"{', '.join(sorted(exps)) or 'none'})")
             self.selector(leg.get("StrikeSelector"), f"{p}.StrikeSelector")
-            group = self.expr(leg.get("LegGroupId"), f"{p}.LegGroupId", required=False)
-            if name is not None:
-                deps[name] = self.leg_refs(leg, qty, group, entries)
-        try:
-            dependency_order(list(deps), deps)
-        except BuildError as exc:
-            self.add(path, str(exc))
-
-    def leg_refs(self, leg: Mapping[str, Any], qty: Expression | None, group: Expression | None,
-                 siblings: list[Any]) -> set[str]:
-        """Names of sibling legs this leg's expressions reference."""
-        names = {str(e.get("Name")) for e in siblings if isinstance(e, Mapping)}
-        exprs = [e for e in (qty, group) if e is not None]
-        sel = leg.get("StrikeSelector")
-        for key in (*SELECTOR_KINDS[:-1], "Min", "Max"):
-            src = sel.get(key) if isinstance(sel, Mapping) else None
-            if src is not None:
-                try:
-                    exprs.append(compile_expression(src))
-                except ExpressionError:
-                    pass
-        used: set[str] = set()
-        for expr in exprs:
-            used |= referenced_legs(expr, names)
-        return used
-
-    def structure_expirations(self) -> set[str]:
-        structure = self.d.get("Structure")
-        exps = structure.get("Expirations") if isinstance(structure, Mapping) else None
-        return {e["Name"] for e in exps or [] if isinstance(e, Mapping) and isinstance(e.get("Name"), str)} \
-            if isinstance(exps, list) else set()
 
     def exprs(self, value: Any, path: str) -> None:
-        for i, item in enumerate(self.items(value, path, required=False)):
-            self.expr(item, f"{path}[{i}]")
+        self.items(value, path, required=False)
 
     def var_defines(self, value: Any, path: str) -> None:
-        defines = self.obj(value, path, required=False)
-        for name, src in (defines or {}).items():
-            if not NAME_RE.match(str(name)):
-                self.add(f"{path}.{name}", "variable names are letters, digits and '_'")
-            self.expr(src, f"{path}.{name}")
+        self.obj(value, path, required=False)
 
     def entry(self, entry: Mapping[str, Any] | None) -> None:
         if entry is None:
@@ -291,7 +197,6 @@ class _Validator:
         self.exprs(entry.get("Conditions"), "Entry.Conditions")
         self.exprs(entry.get("AbortConditions"), "Entry.AbortConditions")
         self.var_defines(entry.get("VarDefines"), "Entry.VarDefines")
-        self.expr(entry.get("QtyMultiplier"), "Entry.QtyMultiplier", required=False)
         self.number(entry.get("ReentryDays"), "Entry.ReentryDays")
         conc = self.obj(entry.get("Concurrency"), "Entry.Concurrency", required=False)
         if conc is not None:
@@ -305,8 +210,6 @@ class _Validator:
     def exit(self, ex: Mapping[str, Any] | None) -> None:
         if ex is None:
             return
-        self.expr(ex.get("ProfitTarget"), "Exit.ProfitTarget", required=False)
-        self.expr(ex.get("StopLoss"), "Exit.StopLoss", required=False)
         self.number(ex.get("MaxDaysInTrade"), "Exit.MaxDaysInTrade")
         self.exprs(ex.get("Conditions"), "Exit.Conditions")
 
@@ -317,7 +220,6 @@ class _Validator:
         conditional = self.obj(adj.get("ConditionalAdjustments"), path, required=False)
         for cond, actions in (conditional or {}).items():
             p = f"{path}[{cond}]"
-            self.expr(cond, p)
             actions = self.obj(actions, p)
             if actions is None:
                 continue
@@ -333,32 +235,17 @@ class _Validator:
         body = self.obj(value, p)
         if body is None:
             return
-        extra = self.expirations(body.get("Expirations"), f"{p}.Expirations", required=False)
+        self.expirations(body.get("Expirations"), f"{p}.Expirations", required=False)
         self.var_defines(body.get("VarDefines"), f"{p}.VarDefines")
         if action == "MoveLegAdjustment":
-            if body.get("LegName") not in self.structure_leg_names():
-                self.add(f"{p}.LegName", f"unknown leg {body.get('LegName')!r}")
+            if not isinstance(body.get("LegName"), str):
+                self.add(f"{p}.LegName", "is required")
             self.selector(body.get("StrikeSelector"), f"{p}.StrikeSelector")
-            exp_name = body.get("ExpirationName")
-            if exp_name is not None and exp_name not in self.structure_expirations() | extra:
-                self.add(f"{p}.ExpirationName", f"unknown expiration {exp_name!r}")
         elif action == "RemoveLegsAdjustment":
-            names = self.items(body.get("LegNames"), f"{p}.LegNames")
-            for i, n in enumerate(names):
-                if n not in self.leg_names:
-                    self.add(f"{p}.LegNames[{i}]", f"unknown leg {n!r}")
+            self.items(body.get("LegNames"), f"{p}.LegNames")
         elif action == "AddLegsAdjustment":
-            self.legs(body.get("Legs"), f"{p}.Legs", required=True, extra_exps=extra)
+            self.legs(body.get("Legs"), f"{p}.Legs", required=True)
             self.exprs(body.get("AbortConditions"), f"{p}.AbortConditions")
-        elif action == "UpdateVarsAdjustment" and body.get("VarDefines") is None:
-            defines = {k: v for k, v in body.items() if k != "Expirations"}
-            self.var_defines(defines, p)
-
-    def structure_leg_names(self) -> set[str]:
-        structure = self.d.get("Structure")
-        legs = structure.get("Legs") if isinstance(structure, Mapping) else None
-        return {leg["Name"] for leg in legs or [] if isinstance(leg, Mapping) and isinstance(leg.get("Name"), str)} \
-            if isinstance(legs, list) else set()
 
     def settings(self, settings: Mapping[str, Any] | None) -> None:
         core = self.obj(settings.get("Core"), "Settings.Core", required=False) if settings else None
@@ -368,7 +255,8 @@ class _Validator:
 
 
 def validate_definition(definition: Mapping[str, Any], prefix: str = "StrategyDefinition") -> dict[str, list[str]]:
-    """Validation errors of a MesoSim v3 definition keyed by field path (empty = valid)."""
+    """Validation errors of a MesoSim v3 definition keyed by field path (empty = valid): the shape
+    here, then every expression, variable and name reference (mesodesk.lang, simulator dialect)."""
     return _Validator(definition, prefix).run()
 
 
@@ -416,7 +304,7 @@ def register(hub: Hub, ctx: SimContext) -> None:
             raise not_found("strategy", strategy_id)
         return strategy
 
-    @api_method(hub, "CreateStrategy", CreateStrategyArgs)
+    @implements(hub)
     async def create_strategy(conn: ServerConnection, args: CreateStrategyArgs) -> Any:
         accounts = check_accounts(ctx, args.active_on_accounts)
         if args.strategy_definition is not None:
@@ -441,7 +329,7 @@ def register(hub: Hub, ctx: SimContext) -> None:
             world.save_strategy(strategy)
         return strategy
 
-    @api_method(hub, "UpdateStrategy", UpdateStrategyArgs)
+    @implements(hub)
     async def update_strategy(conn: ServerConnection, args: UpdateStrategyArgs) -> Any:
         strategy = get(args.strategy_id)
         changes: dict[str, Any] = {"updated_at": datetime.now(UTC)}
@@ -456,7 +344,7 @@ def register(hub: Hub, ctx: SimContext) -> None:
         world.save_strategy(updated)
         return updated
 
-    @api_method(hub, "RenameStrategy", RenameStrategyArgs)
+    @implements(hub)
     async def rename_strategy(conn: ServerConnection, args: RenameStrategyArgs) -> Any:
         name = args.name.strip()
         if not name:
@@ -466,7 +354,7 @@ def register(hub: Hub, ctx: SimContext) -> None:
         world.save_strategy(updated)
         return updated
 
-    @api_method(hub, "DeleteStrategy", DeleteStrategyArgs)
+    @implements(hub)
     async def delete_strategy(conn: ServerConnection, args: DeleteStrategyArgs) -> Any:
         strategy = get(args.strategy_id)
         open_ids = [p.id for p in world.open_positions() if p.live_strategy_id == strategy.id]

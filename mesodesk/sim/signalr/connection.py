@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import WSMsgType, web
 
 from . import protocol as p
-from .hub import HubError, HubMethod
+from .hub import HubError, HubHandler
 
 if TYPE_CHECKING:
     from .hub import Hub
@@ -421,7 +421,7 @@ class ServerConnection:
         log.exception("%s: hub method %r raised", self.connection_id, name)
         return f"An unexpected error occurred invoking '{name}' on the server."
 
-    async def _run_invocation(self, inv_id: str | None, method: HubMethod, args: list[Any]) -> None:
+    async def _run_invocation(self, inv_id: str | None, method: HubHandler, args: list[Any]) -> None:
         try:
             try:
                 result = await method.fn(self, *args)
@@ -445,7 +445,7 @@ class ServerConnection:
         finally:
             self._slots.release()
 
-    async def _run_stream(self, inv_id: str, method: HubMethod, args: list[Any]) -> None:
+    async def _run_stream(self, inv_id: str, method: HubHandler, args: list[Any]) -> None:
         reply: dict[str, Any]
         try:
             agen = method.fn(self, *args)

@@ -26,7 +26,9 @@ class HubError(Exception):
 
 
 @dataclass(frozen=True)
-class HubMethod:
+class HubHandler:
+    """A registered hub method or stream: the function called as ``fn(conn, *arguments)``."""
+
     name: str
     fn: Callable[..., Any]
     is_stream: bool
@@ -92,7 +94,7 @@ class Hub:
 
     def __init__(self, name: str) -> None:
         self.name = name
-        self.methods: dict[str, HubMethod] = {}
+        self.methods: dict[str, HubHandler] = {}
         self.groups = Groups()
         self._connections: dict[str, ServerConnection] = {}
         self._on_connected: list[ConnCallback] = []
@@ -103,7 +105,7 @@ class Hub:
         if name in self.methods:
             raise ValueError(f"hub method {name!r} already registered on hub {self.name!r}")
         lo, hi = _arity(fn)
-        self.methods[name] = HubMethod(name, fn, is_stream, lo, hi)
+        self.methods[name] = HubHandler(name, fn, is_stream, lo, hi)
 
     def method(self, name: str) -> Callable[[F], F]:
         """Register an ``async def fn(conn, *args)`` hub method (name is case-sensitive)."""

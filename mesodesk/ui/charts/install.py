@@ -23,11 +23,11 @@ import math
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QWidget
+from PySide6.QtWidgets import QDockWidget, QWidget
 
 from mesodesk.core.history import DATA_ENV, HistoryStore, SeriesRecorder, default_data_dir
 from mesodesk.core.settings import CONFIG_ENV, default_config_dir
@@ -37,6 +37,9 @@ from mesodesk.ui.charts.rollups_view import RollupsWidget
 from mesodesk.ui.charts.style import fmt_value
 from mesodesk.ui.charts.timeseries import PlotSpec, SeriesSpec, TimeSeriesPanel
 from mesodesk.ui.docks.table_dock import make_dock
+
+if TYPE_CHECKING:
+    from mesodesk.ui.main_window import MainWindow
 
 POSITION_PLOTS = (
     PlotSpec("underlying", "Underlying", (SeriesSpec("underlying", "", "underlying"),)),
@@ -53,7 +56,7 @@ RISK_REFRESH_MS = 500
 ROLLUP_REFRESH_MS = 250
 
 
-def history_path(window: Any, data_dir: Path | None = None) -> Path:
+def history_path(window: MainWindow, data_dir: Path | None = None) -> Path:
     """The history file: one per server ("local" for a simulator on this machine).
 
     Directory: ``data_dir``, else ``$MESODESK_DATA_DIR``, else ``<config dir>/history``
@@ -61,10 +64,10 @@ def history_path(window: Any, data_dir: Path | None = None) -> Path:
     platformdirs user data dir.
     """
     if data_dir is None:
-        config_dir = Path(getattr(window, "config_dir", default_config_dir()))
+        config_dir = Path(window.config_dir)
         isolated = bool(os.environ.get(CONFIG_ENV)) or config_dir != default_config_dir()
         data_dir = default_data_dir() if os.environ.get(DATA_ENV) or not isolated else config_dir / "history"
-    url = str(getattr(getattr(window, "session", None), "url", "") or "")
+    url = window.session.url or ""
     host = urlsplit(url).hostname or "local"
     try:
         local = host == "localhost" or ipaddress.ip_address(host).is_loopback
@@ -77,13 +80,13 @@ def history_path(window: Any, data_dir: Path | None = None) -> Path:
 class ChartsController(QObject):
     _sig_loaded = Signal(int, object)  # emitted from the history thread, delivered on the GUI thread
 
-    def __init__(self, window: QMainWindow, data_dir: Path | None = None,
+    def __init__(self, window: MainWindow, data_dir: Path | None = None,
                  docks: dict[str, QDockWidget] | None = None) -> None:
         """``docks``: placeholder docks (:mod:`.placeholders`) to fill instead of making new ones."""
         super().__init__(window)
         self.window = window
-        self.state = window.session.state  # type: ignore[attr-defined]
-        theme = getattr(window, "theme", "dark")
+        self.state = window.session.state
+        theme = window.theme
         self.store = HistoryStore(history_path(window, data_dir))
         self.recorder = SeriesRecorder(store=self.store)
         self.selected: int | None = None
@@ -119,7 +122,7 @@ class ChartsController(QObject):
 
     # -- wiring -----------------------------------------------------------------------------
     def install(self) -> None:
-        w: Any = self.window
+        w = self.window
         d = self.docks
         # Docked here; the main window's default layout places them (the middle column).
         if not self._placed:
@@ -128,18 +131,14 @@ class ChartsController(QObject):
         w.docks.update(d)
         w.frames.add(self.on_frame)
         w.sig_position_selected.connect(self.select)
-        if hasattr(w, "sig_theme_changed"):
-            w.sig_theme_changed.connect(self.set_theme)
-        if hasattr(w, "sig_closed"):
-            w.sig_closed.connect(self.close)
-        view = getattr(w, "views", {}).get("positions")
-        if view is not None:
-            view.table.selectionModel().selectionChanged.connect(self._on_positions_selection)
-            current = view.current_key()  # built late: catch up with a selection made meanwhile
-            if isinstance(current, int):
-                self.select(current)
-                self._on_positions_selection()
-        w.charts = self
+        w.sig_theme_changed.connect(self.set_theme)
+        w.sig_closed.connect(self.close)
+        view = w.views["positions"]
+        view.table.selectionModel().selectionChanged.connect(self._on_positions_selection)
+        current = view.current_key()  # built late: catch up with a selection made meanwhile
+        if isinstance(current, int):
+            self.select(current)
+            self._on_positions_selection()
 
     def set_theme(self, theme: str) -> None:
         for widget in (*self.panels, self.risk_graph, self.rollups):
@@ -197,10 +196,10 @@ class ChartsController(QObject):
             self.recorder.loaded.add(position_id)
             future = self.store.load(position_id, self.recorder.capacity)
             future.add_done_callback(lambda f, pid=position_id: self._sig_loaded.emit(pid, f))
-        view = getattr(self.window, "views", {}).get("positions")
-        if view is None or len(view.selected_rows()) <= 1:
+        view = self.window.views["positions"]
+        if len(view.selected_rows()) <= 1:
             self.risk_graph.set_positions([position_id])
-        self.window.frames.request()  # type: ignore[attr-defined]
+        self.window.frames.request()
 
     def _on_history_loaded(self, position_id: int, future: Any) -> None:
         if future.exception() is not None:
@@ -210,10 +209,10 @@ class ChartsController(QObject):
             for panel in self.panels:
                 panel.mark_dirty()
             self._update_stats()
-            self.window.frames.request()  # type: ignore[attr-defined]
+            self.window.frames.request()
 
     def _on_positions_selection(self, *_: Any) -> None:
-        view = self.window.views["positions"]  # type: ignore[attr-defined]
+        view = self.window.views["positions"]
         keys = [view.proxy.key_at(r) for r in view.selected_rows()]
         ids = [int(k) for k in keys if isinstance(k, int)]
         if len(ids) > 1:
@@ -230,7 +229,7 @@ class ChartsController(QObject):
             self.store.close()
 
 
-def install_chart_docks(window: QMainWindow, data_dir: Path | None = None,
+def install_chart_docks(window: MainWindow, data_dir: Path | None = None,
                         docks: dict[str, QDockWidget] | None = None) -> ChartsController:
     """Add the chart docks to ``window`` (registered in ``window.docks``), or fill the placeholder
     ``docks`` already there, and start recording history."""

@@ -12,7 +12,7 @@ import csv
 import datetime as dt
 import math
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -32,56 +32,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from mesodesk.core.formatting import fmt_signed_money
+from mesodesk.core.risk import RiskInputs, risk_inputs
 from mesodesk.core.state import AppState
-from mesodesk.quant.risk import RiskLeg, RiskModel, RiskSurface, crossings, settlement_time
+from mesodesk.quant.risk import RiskModel, RiskSurface, crossings
 from mesodesk.ui.charts.style import ChartColors, chart_colors, style_plot
 
-DEFAULT_IV = 0.20
 GRID_POINTS = 400
-
-
-def _f(value: Any, default: float = 0.0) -> float:
-    return default if value is None else float(value)
-
-
-def legs_from_state(state: AppState, position_ids: Iterable[int]) -> tuple[list[RiskLeg], dict[str, float], dt.datetime]:
-    """Risk legs of the positions' legs, each underlying's spot, and the (server) time now."""
-    wanted = set(position_ids)
-    legs: list[RiskLeg] = []
-    spots: dict[str, float] = {}
-    now: dt.datetime | None = None
-    for pid in wanted:
-        row = state.positions.get(pid)
-        if row is None:
-            continue
-        if row.underlying and row.underlying_price is not None:
-            spots[row.underlying] = float(row.underlying_price)
-        if row.server_time is not None and (now is None or row.server_time > now):
-            now = row.server_time
-    now = now or dt.datetime.now(dt.UTC)
-    for leg_row in state.legs.values():
-        if leg_row.position_id not in wanted:
-            continue
-        leg = leg_row.leg
-        c = leg.live_contract
-        underlying = c.underlying.symbol or leg.underlying
-        if c.strike is None or c.option_type is None or c.expiration is None:
-            # a stock/index leg: a zero-strike call that is already "expired" is worth S
-            legs.append(RiskLeg(0.0, True, float(leg.qty), now - dt.timedelta(days=1), 0.0,
-                                entry=float(leg.avg_entry_price), multiplier=_f(c.multiplier, 1.0),
-                                realized=float(leg.total_realized_pnl), underlying=underlying,
-                                is_open=leg.closed_at is None, name=leg.name))
-            continue
-        greeks = leg_row.greeks.mark if leg_row.greeks is not None else None
-        iv = float(greeks.iv) / 100.0 if greeks is not None and greeks.iv else DEFAULT_IV
-        legs.append(RiskLeg(
-            strike=float(c.strike), is_call=c.option_type.value == "Call", qty=float(leg.qty),
-            expiration=settlement_time(c.root or underlying, c.expiration), iv=iv,
-            entry=float(leg.avg_entry_price), multiplier=_f(c.multiplier, 100.0),
-            realized=float(leg.total_realized_pnl), underlying=underlying, is_open=leg.closed_at is None,
-            name=leg.name,
-        ))
-    return legs, spots, now
 
 
 class RiskGraphWidget(QWidget):
@@ -92,6 +49,7 @@ class RiskGraphWidget(QWidget):
         self.colors = chart_colors(theme)
         self.position_ids: list[int] = []
         self.model: RiskModel | None = None
+        self.inputs: RiskInputs | None = None
         self.surface: RiskSurface | None = None
         self.breakevens: list[float] = []
         self.t0_breakevens: list[float] = []
@@ -185,6 +143,10 @@ class RiskGraphWidget(QWidget):
         self.whatif_line = pg.InfiniteLine(angle=90, movable=False, label="",
                                            labelOpts={"position": 0.88, "anchors": [(1, 0), (1, 0)]})
         self.cursor_line = pg.InfiniteLine(angle=90, movable=False)
+        self.realized_line = pg.InfiniteLine(pos=0.0, angle=0, movable=False, label="",
+                                             labelOpts={"position": 0.1, "anchors": [(0, 1), (0, 1)]})
+        self.plot.addItem(self.realized_line)
+        self.realized_line.setVisible(False)
         for line in (self.zero_line, self.spot_line, self.whatif_line, self.cursor_line):
             self.plot.addItem(line, ignoreBounds=True)
         self.cursor_line.setVisible(False)
@@ -231,6 +193,7 @@ class RiskGraphWidget(QWidget):
         self.whatif_line.setPen(pg.mkPen(c.whatif, width=1, style=Qt.PenStyle.DashDotLine))
         self.whatif_line.label.setColor(c.whatif)
         self.cursor_line.setPen(pg.mkPen(c.crosshair, width=1, style=Qt.PenStyle.DotLine))
+        self.realized_line.label.setColor(c.foreground)
         self.be_scatter.setPen(pg.mkPen(c.background))
         self.be_scatter.setBrush(pg.mkBrush(c.breakeven))
         self.t0_be_scatter.setPen(pg.mkPen(c.background))
@@ -267,30 +230,31 @@ class RiskGraphWidget(QWidget):
             self.title.setText("Risk graph: select one or more positions")
             self.recompute()
             return
-        legs, spots, now = legs_from_state(self.state, self.position_ids)
-        reference = None
-        first = self.state.positions.get(self.position_ids[0])
-        if first is not None and first.underlying:
-            reference = first.underlying
-        self.model = RiskModel(legs, spots, now, reference=reference) if legs and spots else None
-        self.title.setText(self._title_text())
+        self.inputs = inputs = risk_inputs(self.state, self.position_ids)
+        self.model = inputs.model()
+        self.title.setText(self._title_text(inputs))
         self._update_days_range()
         self.recompute()
 
-    def _title_text(self) -> str:
+    def _title_text(self, inputs: RiskInputs) -> str:
         names = []
         for pid in self.position_ids[:3]:
             row = self.state.positions.get(pid)
             names.append(f"#{pid} {row.summary.name}" if row is not None else f"#{pid}")
         more = f" +{len(self.position_ids) - 3}" if len(self.position_ids) > 3 else ""
         m = self.model
+        closed = (f" · {inputs.closed_positions} closed, realized {fmt_signed_money(inputs.realized)}"
+                  if inputs.closed_positions else "")
         if m is None:
+            if inputs.closed_positions and not inputs.open_positions:
+                return (f"<b>Risk profile</b> · {', '.join(names)}{more} · closed · realized P&amp;L "
+                        f"<b>{fmt_signed_money(inputs.realized)}</b> (final)")
             return f"Risk graph · {', '.join(names)}{more} · waiting for legs and prices"
         exp = m.first_expiration
         dte = f" · {max((exp - m.now).total_seconds(), 0) / 86400:.1f} DTE" if exp is not None else ""
         und = "/".join(m.underlyings)
         return (f"<b>Risk profile</b> · {', '.join(names)}{more} · {und} {m.spot:,.2f} · "
-                f"{len(m.open_legs)} open legs{dte}")
+                f"{len(m.open_legs)} open legs{dte} · realized {fmt_signed_money(m.realized)}{closed}")
 
     def _update_days_range(self) -> None:
         m = self.model
@@ -346,8 +310,21 @@ class RiskGraphWidget(QWidget):
             self._set_be_labels([])
             self.spot_line.setVisible(False)
             self.whatif_line.setVisible(False)
-            self.readout.setText("")
+            inputs = self.inputs
+            final = inputs is not None and inputs.closed_positions > 0 and not inputs.open_positions
+            self.realized_line.setVisible(final)
+            if final and inputs is not None:
+                self.realized_line.setPos(inputs.realized)
+                color = self.colors.bar_pos if inputs.realized >= 0 else self.colors.bar_neg
+                self.realized_line.setPen(pg.mkPen(color, width=2))
+                self.realized_line.label.setFormat(f"realized {fmt_signed_money(inputs.realized)}")
+                self.readout.setText(f"&nbsp;Closed: final realized P&amp;L <b>{fmt_signed_money(inputs.realized)}"
+                                     "</b> (no open legs, no risk left)")
+                self.plot.enableAutoRange()
+            else:
+                self.readout.setText("")
             return
+        self.realized_line.setVisible(False)
         dates, labels = self.dates()
         surf = m.surface(m.move_grid(GRID_POINTS), dates, vol_shift=self.vol_shift.value(), greeks=False,
                          labels=labels)

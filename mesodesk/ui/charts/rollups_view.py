@@ -134,10 +134,6 @@ class RollupsWidget(QWidget):
             self.plot.setYRange(-0.6, len(items) - 0.4, padding=0)
             self.plot.setXRange(lo - pad, hi + pad, padding=0)
 
-    def bar_values(self) -> dict[str, float]:
-        key = str(self.metric_combo.currentData() or "pnl")
-        return {r.name: float(getattr(r, key)) for r in self.rollups.values()}
-
     def showEvent(self, event: Any) -> None:
         super().showEvent(event)
         self.refresh()

@@ -92,9 +92,6 @@ class BlotterProxy(QSortFilterProxyModel):
         self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
         self._update_dynamic()
 
-    def has_predicate(self, name: str) -> bool:
-        return name in self._predicates
-
     def filterAcceptsRow(self, source_row: int, source_parent: QModelIndex | QPersistentModelIndex) -> bool:
         if self._predicates:
             model = self.blotter

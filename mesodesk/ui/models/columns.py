@@ -1,5 +1,8 @@
 """Blotter columns, declared once: key, header, value getter, formatter, alignment.
 
+The formatters themselves live in :mod:`mesodesk.core.formatting` (one owner of number
+formats); they are re-exported here for the column declarations.
+
 The ``key`` is a stable ASCII id used to persist column order and widths. The
 value getter returns the raw value: numbers sort numerically through
 ``SORT_ROLE`` and are formatted for display only.
@@ -10,45 +13,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
-from enum import Enum
 from typing import Any
 
 from PySide6.QtCore import Qt
 
+from mesodesk.core.formatting import (
+    fmt_bool,
+    fmt_date,
+    fmt_int,
+    fmt_number,
+    fmt_qty,
+    fmt_text,
+    fmt_time,
+    fmt_time_short,
+)
+from mesodesk.core.trading.pricing import signed_short
+
 SORT_ROLE = int(Qt.ItemDataRole.UserRole) + 1
 KEY_ROLE = int(Qt.ItemDataRole.UserRole) + 2
-
-
-def fmt_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, Enum):
-        return str(value.value)
-    return str(value)
-
-
-def fmt_number(places: int) -> Callable[[Any], str]:
-    def fmt(value: Any) -> str:
-        if value is None:
-            return ""
-        return f"{float(value):,.{places}f}"
-
-    return fmt
-
-
-def fmt_int(value: Any) -> str:
-    return "" if value is None else f"{int(value):,d}"
-
-
-def fmt_bool(value: Any) -> str:
-    return "" if value is None else ("Yes" if value else "No")
-
-
-def fmt_time(value: Any) -> str:
-    if not isinstance(value, datetime):
-        return fmt_text(value)
-    return value.astimezone().strftime("%Y-%m-%d %H:%M:%S")
 
 
 @dataclass(frozen=True)
@@ -93,29 +75,30 @@ def integer(key: str, header: str, value: Callable[[Any], Any], **kw: Any) -> Co
     return Column(key, header, value, fmt_int, numeric=True, **kw)
 
 
-def fmt_qty(value: Any) -> str:
-    """Quantities: no trailing zeros, sign kept ("-2", "1.5")."""
-    if value is None:
-        return ""
-    number = float(value)
-    return f"{number:,.0f}" if number == int(number) else f"{number:,.4g}"
-
-
 def qty(key: str, header: str, value: Callable[[Any], Any], **kw: Any) -> Column:
     return Column(key, header, value, fmt_qty, numeric=True, **kw)
 
 
-def fmt_time_short(value: Any) -> str:
-    if not isinstance(value, datetime):
-        return fmt_text(value)
-    return value.astimezone().strftime("%m-%d %H:%M:%S")
+__all__ = [
+    "KEY_ROLE",
+    "SORT_ROLE",
+    "Column",
+    "combo_price",
+    "fmt_bool",
+    "fmt_date",
+    "fmt_int",
+    "fmt_number",
+    "fmt_qty",
+    "fmt_text",
+    "fmt_time",
+    "fmt_time_short",
+    "integer",
+    "number",
+    "pnl",
+    "qty",
+]
 
 
-def fmt_date(value: Any) -> str:
-    if not isinstance(value, datetime):
-        return fmt_text(value)
-    return value.strftime("%Y-%m-%d")
-
-
-def as_float(value: Decimal | float | None) -> float | None:
-    return None if value is None else float(value)
+def combo_price(key: str, header: str, value: Callable[[Any], Any], **kw: Any) -> Column:
+    """A signed combo price shown without its sign: ``6.50 cr`` / ``1.20 db`` (sorted by the signed value)."""
+    return Column(key, header, value, signed_short, numeric=True, **kw)

@@ -18,8 +18,8 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QLabel, QMenu, QToolButton, QWidget
 
+from mesodesk.core.notices import Severity
 from mesodesk.ui.notify.center import NotificationCenter
-from mesodesk.ui.notify.model import Severity
 from mesodesk.ui.notify.style import NotifyPalette, palette
 
 

@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from PySide6.QtCore import QObject, Signal
 
 from mesodesk.contract import MesoLiveEvent
-from mesodesk.ui.notify.model import Notice, describe
+from mesodesk.core.notices import Notice, describe
 
 
 class NotificationCenter(QObject):
@@ -132,9 +132,6 @@ class NotificationCenter(QObject):
         self.sig_unread_changed.emit(0)
 
     # -- level states ------------------------------------------------------------------------
-    def active_levels(self, prefix: str = "") -> list[Notice]:
-        return [n for k, n in self.levels.items() if k.startswith(prefix)]
-
     def active_signal_count(self) -> int:
         return sum(1 for k in self.levels if not k.startswith("error:"))
 

@@ -36,8 +36,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from mesodesk.core.notices import EVENT_TYPES, GROUPS, TYPE_LABELS, Notice
 from mesodesk.ui.notify.center import NotificationCenter
-from mesodesk.ui.notify.model import EVENT_TYPES, GROUPS, TYPE_LABELS, Notice
 from mesodesk.ui.notify.style import GLYPHS, NotifyPalette, palette
 
 NOTICE_ROLE = Qt.ItemDataRole.UserRole + 1

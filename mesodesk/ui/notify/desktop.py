@@ -25,7 +25,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction, QIcon
 from PySide6.QtWidgets import QMainWindow, QMenu, QSystemTrayIcon
 
-from mesodesk.ui.notify.model import Notice, Severity
+from mesodesk.core.notices import Notice, Severity
 
 log = logging.getLogger("mesodesk.ui.notify.desktop")
 

@@ -2,45 +2,27 @@
 
 ``install_notifications(window)`` is the one call the main window makes. It adds
 the "Notifications" dock, the toolbar button with the unread badge, the blinking
-signals indicator, the tray icon, and registers ``session.events.on_event``.
+signals indicator, the tray icon, and subscribes to the session's :class:`NotificationFeed`.
 
-Exactly once — the rule
------------------------
-The SDK already delivers every event once, in order, deduped by ``EventId`` and
-replayed after reconnects; the center dedupes by ``EventId`` again (so a second
-client, or a restarted session, can never toast twice) and absorbs a level state
-that is already active (an on-connect push of an active signal/error).
-
-Each delivered event is classified by *when* it arrives, using the event client's
-public counters: a (re)connect sets ``sync_target = replay_count + 1`` (the state
-listener runs before the SDK's on-connect replay); while ``replay_count <
-sync_target`` the client is replaying what it missed:
-
-* **first sync of this window** (start-up replay of the server's history): events
-  after the persisted *notification cursor* (the last ``EventSeqId`` this install
-  notified for this server; file ``notify-cursor-<server>.json`` in the config
-  dir) were missed while mesodesk was closed -> shown once, marked "while you were
-  away". Without a cursor (first run) or at/below it they were seen before (or
-  predate this install): only their level states are tracked, nothing is shown;
-* **a later sync** (a reconnect): every replayed event was missed while
-  disconnected -> shown once, marked "while you were away";
-* **otherwise** the event is live. A live event whose ``EventSeqId`` is at or below
-  the highest one already processed is a re-pushed state, not news: level state
-  only.
+Which events are news — a live event, one missed "while you were away", or one
+seen before (level state only) — is decided by the Qt-free
+:class:`mesodesk.core.notify_feed.NotificationFeed` (the exactly-once rule and the
+persisted notification cursor are documented there). This module only shows them:
+the center dedupes by ``EventId`` again (so a second client, or a restarted
+session, can never toast twice) and absorbs a level state that is already active
+(an on-connect push of an active signal/error).
 
 "While you were away" events all enter the history; when the replay ends, up to
 three of them toast individually, more become one summary toast (and one OS
-notification / one sound). If a replay fails, the SDK logs it and delivers live
-events; ``replay_count`` then stays behind until the next reconnect, so those
-events are shown as "while you were away" (still exactly once).
+notification / one sound).
 """
 
 from __future__ import annotations
 
-import hashlib
 import html
 import json
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -59,13 +41,14 @@ from PySide6.QtWidgets import (
 )
 
 from mesodesk.contract import MesoLiveEvent, dumps
+from mesodesk.core.errors import ConnectionState
+from mesodesk.core.notices import Action, Notice, Severity, away_summary, is_away_summary, worst
+from mesodesk.core.notify_feed import Arrival, NotificationFeed, Phase
 from mesodesk.core.settings import save_settings
-from mesodesk.sdk import ConnectionState, JsonFileEventCursorStore
 from mesodesk.ui.notify.badge import NotificationButton, SignalIndicator
 from mesodesk.ui.notify.center import NotificationCenter
 from mesodesk.ui.notify.center_dock import AWAY_FILTER, NotificationDock
 from mesodesk.ui.notify.desktop import DesktopNotifications, TrayIcon, bring_to_front
-from mesodesk.ui.notify.model import Action, Notice, Severity
 from mesodesk.ui.notify.prefs import NotificationPrefs
 from mesodesk.ui.notify.sounds import SoundPlayer
 from mesodesk.ui.notify.style import palette
@@ -126,28 +109,15 @@ class NotificationManager(QObject):
         self.desktop.sig_clicked.connect(self.open_target)
         self._build_toolbar()
 
-        # exactly-once bookkeeping (see the module docstring)
-        self._connects = 0
-        self._sync_target = 0
-        self._cursor = JsonFileEventCursorStore(window.config_dir / f"notify-cursor-{self._server_slug()}.json")
-        self._notified_cursor: int | None = self._cursor.load()
-        self._high_water = self._notified_cursor or 0
         self._away: list[Notice] = []
         self._last_tray_notice: Notice | None = None
         self.dialogs: list[QDialog] = []
-        self._save_timer = QTimer(self)
-        self._save_timer.setSingleShot(True)
-        self._save_timer.setInterval(1000)
-        self._save_timer.timeout.connect(self.save_cursor)
-        self._sync_timer = QTimer(self)
-        self._sync_timer.setInterval(100)
-        self._sync_timer.timeout.connect(self._check_sync_done)
 
-        events = self.session.events
-        self._removers = [events.add_state_listener(self._on_event_hub_state), events.on_event(self._on_event),
+        # which events are news: the exactly-once rule and the notification cursor live in core
+        self.feed = NotificationFeed.for_session(self.session, window.config_dir, call_later=self._call_later)
+        self._removers = [self.feed.subscribe(self.handle_event), self.feed.add_replay_end_listener(self.flush_away),
                           self.session.add_hub_state_listener(lambda _hub, _state: self._update_connection())]
-        if events.state is ConnectionState.CONNECTED:
-            self._on_event_hub_state(ConnectionState.CONNECTED)
+        self.feed.start()
         self.center.sig_unread_changed.connect(self._on_unread)
         window.sig_theme_changed.connect(self.set_theme)
         window.sig_closed.connect(self.shutdown)
@@ -176,7 +146,10 @@ class NotificationManager(QObject):
             menu = action.menu()
             if isinstance(menu, QMenu) and action.text().replace("&", "") == "View":
                 first_separator = next((a for a in menu.actions() if a.isSeparator()), None)
-                menu.insertAction(first_separator, toggle)
+                if first_separator is None:
+                    menu.addAction(toggle)
+                else:
+                    menu.insertAction(first_separator, toggle)
                 break
         return dock
 
@@ -217,10 +190,17 @@ class NotificationManager(QObject):
         w.addToolBar(Qt.ToolBarArea.TopToolBarArea, toolbar)
         self.toolbar = toolbar
 
-    def _server_slug(self) -> str:
-        if getattr(self.session, "embedded", False):
-            return "embedded"
-        return hashlib.sha1(self.session.url.encode()).hexdigest()[:12]
+    def _call_later(self, seconds: float, callback: Callable[[], None]) -> Callable[[], None]:
+        """The feed's timer: a single-shot Qt timer owned by this manager; returns a cancel function."""
+        pending = [True]
+
+        def fire() -> None:
+            if pending[0]:
+                pending[0] = False
+                callback()
+
+        QTimer.singleShot(round(seconds * 1000), self, fire)
+        return lambda: pending.__setitem__(0, False)
 
     # -- preferences ---------------------------------------------------------------------
     def prefs(self) -> NotificationPrefs:
@@ -264,56 +244,27 @@ class NotificationManager(QObject):
         self.indicator.set_palette(pal)
 
     # -- intake ---------------------------------------------------------------------------------
-    def _on_event_hub_state(self, state: ConnectionState) -> None:
-        if state is ConnectionState.CONNECTED:
-            self._connects += 1
-            self._sync_target = self.session.events.replay_count + 1
-            self._sync_timer.start()
-        self._update_connection()
-
-    def phase(self) -> str:
+    def phase(self) -> Phase:
         """"initial" (start-up replay), "away" (replay after a reconnect) or "live"."""
-        if self.session.events.replay_count < self._sync_target:
-            return "initial" if self._connects <= 1 else "away"
-        return "live"
+        return self.feed.phase()
 
-    def _on_event(self, event: MesoLiveEvent) -> None:
-        try:
-            self.handle_event(event, self.phase())
-        except Exception:
-            log.exception("notifying %s failed", type(event).__name__)
-
-    def handle_event(self, event: MesoLiveEvent, phase: str) -> Notice | None:
-        seq = event.event_seq_id
-        old = bool(seq) and seq <= self._high_water
-        if phase == "initial":
-            cursor = self._notified_cursor
-            old = cursor is None or seq <= cursor
-        if seq > self._high_water:
-            self._high_water = seq
-            self._save_timer.start()
-        if old:
+    def handle_event(self, event: MesoLiveEvent, arrival: Arrival) -> Notice | None:
+        """One delivered event (the feed's subscriber): record, notify now, or keep for the end of the replay."""
+        if arrival is Arrival.SEEN:
             self.center.record_state(event)
             return None
-        away = phase != "live"
+        away = arrival is Arrival.AWAY
         notice = self.center.ingest(event, away=away)
         if notice is None:
             return None
         if away:
             self._away.append(notice)
-            if not self._sync_timer.isActive():
-                self._sync_timer.start()
         else:
             self.route(notice)
         return notice
 
-    def _check_sync_done(self) -> None:
-        if self.phase() != "live":
-            return
-        self._sync_timer.stop()
-        self.flush_away()
-
     def flush_away(self) -> None:
+        """The replay ended: show what was missed (one by one, or one summary for many)."""
         away, self._away = self._away, []
         if not away:
             return
@@ -321,14 +272,7 @@ class NotificationManager(QObject):
             for notice in away:
                 self.route(notice)
         else:
-            worst = max(away, key=lambda n: n.severity.rank)
-            titles = "; ".join(n.title for n in away[-3:])
-            summary = Notice(key=f"away:{away[0].key}", seq=away[-1].seq, callback=worst.callback,
-                             title=f"{len(away)} events while you were away", body=f"Latest: {titles}",
-                             severity=worst.severity, time=away[-1].time, event=worst.event, away=True,
-                             important=any(n.important for n in away))
-            summary.target = None
-            self.route(summary, sound=self._sound_for(worst))
+            self.route(away_summary(away), sound=self._sound_for(worst(away)))
         self.sig_away_flushed.emit(len(away))
 
     # -- routing ----------------------------------------------------------------------------------------
@@ -343,7 +287,7 @@ class NotificationManager(QObject):
         """Toast (always, unless switched off), then sound and OS notification (not in do-not-disturb)."""
         prefs = self.prefs()
         rule = prefs.rule(notice.callback)
-        is_summary = notice.key.startswith("away:")
+        is_summary = is_away_summary(notice)
         if prefs.toasts and (rule.toast or is_summary):
             self.stack.max_visible, self.stack.seconds = prefs.max_toasts, prefs.toast_seconds
             self.stack.show_notice(notice)
@@ -371,7 +315,7 @@ class NotificationManager(QObject):
         self.center.mark_read([notice.key])
         bring_to_front(self.window)
         t = notice.target
-        if notice.key.startswith("away:"):
+        if is_away_summary(notice):
             self.show_center()
             self.panel.select_type(AWAY_FILTER)
             return True
@@ -508,19 +452,13 @@ class NotificationManager(QObject):
 
     # -- persistence and shutdown -------------------------------------------------------------------------------
     def save_cursor(self) -> None:
-        if self._high_water and self._high_water != self._notified_cursor:
-            try:
-                self._cursor.save(self._high_water)
-            except OSError:
-                log.warning("could not save the notification cursor", exc_info=True)
+        self.feed.save_cursor()
 
     def shutdown(self) -> None:
-        self._sync_timer.stop()
-        self._save_timer.stop()
-        self.save_cursor()
         for remove in self._removers:
             remove()
         self._removers = []
+        self.feed.close()
         self.desktop.close()
         self.tray.hide()
 

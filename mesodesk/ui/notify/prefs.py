@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from mesodesk.ui.notify.model import EVENT_TYPES
+from mesodesk.core.notices import EVENT_TYPES
 
 NOTIFY_PREFS_VERSION = 1
 DESKTOP_MODES = ("unfocused", "always", "never")

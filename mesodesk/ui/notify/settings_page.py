@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mesodesk.ui.notify.model import EVENT_TYPES, TYPE_LABELS
+from mesodesk.core.notices import EVENT_TYPES, TYPE_LABELS
 from mesodesk.ui.notify.prefs import DESKTOP_MODES, SOUNDS, NotificationPrefs
 
 _DESKTOP_TEXT = {"unfocused": "When mesodesk is in the background", "always": "Always", "never": "Never"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mesodesk.ui.notify.model import Severity
+from mesodesk.core.notices import Severity
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mesodesk.ui.notify.model import Action, Notice, Severity
+from mesodesk.core.notices import Action, Notice
 from mesodesk.ui.notify.style import GLYPHS, NotifyPalette, palette
 
 TOAST_WIDTH = 380
@@ -390,11 +390,6 @@ class ToastStack(QWidget):
             self._add(self.queue.pop(0), restore=True)
         self._relayout()
 
-    def dismiss_keys(self, keys: set[str]) -> None:
-        for toast in list(self.toasts):
-            if set(toast.keys) <= keys:
-                toast.dismiss()
-
     def dismiss_all(self) -> None:
         self.queue.clear()
         for toast in list(self.toasts):
@@ -474,7 +469,3 @@ class ToastStack(QWidget):
                     self._place()
                 self.raise_()
         return False
-
-    def severity_of_visible(self) -> Severity | None:
-        toasts = self.visible_toasts()
-        return max((t.notice.severity for t in toasts), key=lambda s: s.rank) if toasts else None

@@ -1,6 +1,7 @@
 """Point-and-click position management: entry wizard, order ticket, paper fills,
-exit, adjustments, strategy manager and the trading key map."""
+exit, adjustments, strategy manager and the trading key map. The logic lives in
+:mod:`mesodesk.core.trading`; these windows render it."""
 
-from mesodesk.ui.trading.controller import TradingController, install_trading
+from mesodesk.ui.trading.controller import TradingController
 
-__all__ = ["TradingController", "install_trading"]
+__all__ = ["TradingController"]

@@ -1,64 +1,45 @@
-"""Wires trading into the main window: the Trade menu and toolbar actions, the row
-actions of the Positions / Orders / Strategies blotters, ``sig_position_action``,
-and the open trade windows.
-
-``install_trading(window)`` is the only call the main window makes.
+"""Wires trading into the main window: the Trade menu and toolbar actions, the row actions
+of the Positions / Orders / Strategies blotters, position actions, and the open trade
+windows. Every write goes through the :class:`~mesodesk.core.trading.desk.TradingDesk`.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QInputDialog, QMenu
+from PySide6.QtWidgets import QMenu
 
-from mesodesk.contract import (
-    AdjustmentSignalEvent,
-    DataProviderType,
-    LegGroupOrder,
-    OrderType,
-    SignalState,
-    TimeInForce,
-)
-from mesodesk.sdk import MesoLiveApiException
+from mesodesk.core.errors import MesoLiveApiException, OutcomeUnknownError, api_error_text
+from mesodesk.core.trading.desk import TradingDesk
+from mesodesk.core.trading.orders import OrderCommandError
+from mesodesk.core.trading.outcome import spawn
+from mesodesk.core.trading.plan import FlowKind
+from mesodesk.core.trading.pricing import signed_words
 from mesodesk.ui.trading import shortcuts
-from mesodesk.ui.trading.flow import TradeWindow, api_error_text
-from mesodesk.ui.trading.model import OrderLine, PlanView
-from mesodesk.ui.trading.ops import new_key, spawn, watch_outcome
+from mesodesk.ui.trading.flow import TradeWindow
+from mesodesk.ui.trading.modify import ModifyOrderDialog
 
 if TYPE_CHECKING:
     from mesodesk.ui.main_window import MainWindow
-    from mesodesk.ui.trading.strategies import StrategyManager
+    from mesodesk.ui.trading.strategy_manager import StrategyManager
 
 log = logging.getLogger("mesodesk.ui.trading")
 
 
-@dataclass
-class SentOrder:
-    """What a replace needs that ``Order`` does not carry (the leg names)."""
-
-    account: str
-    exec_plan_id: int
-    group_id: int
-    leg_names: list[str]
-    order_type: OrderType
-    tif: TimeInForce
-    qty_multiplier: Decimal | None
-
-
 class TradingController(QObject):
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, window: MainWindow, desk: TradingDesk) -> None:
         super().__init__(window)
         self.setObjectName("tradingController")
         self.window = window
         self.session = window.session
+        self.desk = desk
         self.windows: list[TradeWindow] = []
-        self.sent: dict[int, SentOrder] = {}
         self.manager: StrategyManager | None = None
+        self.modify_dialog: ModifyOrderDialog | None = None
         self.actions: dict[str, QAction] = {}
         self._build_actions()
         self._build_menu()
@@ -138,30 +119,16 @@ class TradingController(QObject):
         strategies.sig_row_activated.connect(lambda key: self.new_position(int(key)))
 
     # -- helpers for the windows -----------------------------------------------------------------
-    def provider(self) -> DataProviderType | None:
-        for agent in self.session.state.agents.values():
-            if getattr(agent, "provider", None) is not None:
-                return agent.provider  # type: ignore[no-any-return]
-        return DataProviderType.Simulated if self.session.embedded else None
-
     def active_adjustment_signals(self, position_id: int) -> set[str]:
-        latest: dict[str, SignalState] = {}
-        for row in sorted(self.session.state.events.values(), key=lambda r: r.seq):
-            e = row.event
-            if isinstance(e, AdjustmentSignalEvent) and e.position_id == position_id:
-                latest[e.condition.statement] = e.state
-        return {k for k, v in latest.items() if v == SignalState.On}
-
-    def remember_order(self, order_id: int, plan: PlanView | None, line: OrderLine) -> None:
-        if plan is not None:
-            self.sent[order_id] = SentOrder(plan.account, plan.exec_plan_id, line.group_id, list(line.leg_names),
-                                            line.order_type, line.tif, plan.send_multiplier)
+        return self.desk.active_adjustment_signals(position_id)
 
     def close_all(self) -> None:
         for w in list(self.windows):
             w.close()
         if self.manager is not None:
             self.manager.close()
+        if self.modify_dialog is not None:
+            self.modify_dialog.close()
 
     def window_closed(self, w: TradeWindow) -> None:
         if w in self.windows:
@@ -191,9 +158,11 @@ class TradingController(QObject):
 
     # -- flows ------------------------------------------------------------------------------------
     def new_position(self, strategy_id: int | None = None) -> TradeWindow:
-        w = TradeWindow(self, "entry", strategy_id=strategy_id if strategy_id is not None else self._selected_strategy(),
+        w = TradeWindow(self, FlowKind.ENTRY,
+                        strategy_id=strategy_id if strategy_id is not None else self._selected_strategy(),
                         parent=self.window)
-        w.setup.strategy.setFocus()  # type: ignore[union-attr]
+        if w.setup is not None:
+            w.setup.setFocus()
         return self._open(w)
 
     def exit_position(self, position_id: int | None = None) -> TradeWindow | None:
@@ -201,14 +170,22 @@ class TradingController(QObject):
         if position_id is None:
             self._status("Select a position to exit")
             return None
-        return self._open(TradeWindow(self, "exit", position_id=position_id, parent=self.window))
+        row = self.session.state.positions.get(position_id)
+        if row is not None and not row.is_open:
+            self._status(f"Position #{position_id} is closed")
+            return None
+        return self._open(TradeWindow(self, FlowKind.EXIT, position_id=position_id, parent=self.window))
 
     def adjust_position(self, position_id: int | None = None, condition: str | None = None) -> TradeWindow | None:
         position_id = position_id if position_id is not None else self._selected_position()
         if position_id is None:
             self._status("Select a position to adjust")
             return None
-        return self._open(TradeWindow(self, "adjustment", position_id=position_id, condition=condition,
+        row = self.session.state.positions.get(position_id)
+        if row is not None and not row.is_open:
+            self._status(f"Position #{position_id} is closed")
+            return None
+        return self._open(TradeWindow(self, FlowKind.ADJUSTMENT, position_id=position_id, condition=condition,
                                       parent=self.window))
 
     def on_prepare_requested(self, kind: str, payload: dict[str, Any]) -> None:
@@ -223,7 +200,7 @@ class TradingController(QObject):
             self.adjust_position(position_id)
 
     def open_strategies(self, strategy_id: int | None = None) -> StrategyManager:
-        from mesodesk.ui.trading.strategies import StrategyManager
+        from mesodesk.ui.trading.strategy_manager import StrategyManager
 
         if self.manager is None:
             self.manager = StrategyManager(self)
@@ -259,27 +236,30 @@ class TradingController(QObject):
         if order_id is None:
             self._status("Select a working order to cancel")
             return
-        spawn(self._cancel(order_id))
+        live = self.desk.orders.live_order(order_id)
+        spawn(self._cancel(live), f"cancelling order #{live}")
 
     async def _cancel(self, order_id: int) -> None:
-        key = new_key("cancel_order_")
+        def unknown(on: bool) -> None:
+            self._status(f"Cancel #{order_id}: outcome unknown — recovering…" if on else
+                         f"Cancel #{order_id}: outcome recovered")
         try:
-            result = await watch_outcome(self.session, self.session.control.cancel_order(
-                idempotency_key=key, order_id=order_id),
-                lambda on: self._status(f"Cancel #{order_id}: outcome unknown — recovering…" if on else
-                                        f"Cancel #{order_id}: outcome recovered"))
-            self._status(f"Order #{order_id} {result.state.value.lower()}")
-        except MesoLiveApiException as exc:
-            self._status(f"Cancel #{order_id} refused: {exc.message or exc}")
+            state = await self.desk.orders.cancel(order_id, on_unknown=unknown)
+            self._status(f"Order #{order_id} {state.value.lower()}")
+        except (MesoLiveApiException, OutcomeUnknownError) as exc:
+            self._status(f"Cancel #{order_id} refused: {api_error_text(exc, html=False)}")
 
-    def replace_order(self, order_id: int | None = None) -> QInputDialog | None:
+    def replace_order(self, order_id: int | None = None) -> ModifyOrderDialog | None:
+        """Modify the selected order's price. A replaced order is followed to the order that carries
+        it now; a ticket that sent it gets the focus on its price instead of a dialog."""
         order_id = order_id if order_id is not None else self._selected_order()
         if order_id is None:
             self._status("Select a working order to modify")
             return None
-        for w in self.windows:  # the ticket that sent it knows best: focus its price
+        live = self.desk.orders.live_order(order_id)
+        for w in self.windows:
             for lw in w.ticket.line_widgets:
-                if lw.line.order_id == order_id and lw.line.working:
+                if lw.line.order_id == live and lw.view.working:
                     w.show()
                     w.raise_()
                     w.activateWindow()
@@ -287,51 +267,37 @@ class TradingController(QObject):
                     lw.limit.setFocus()
                     lw.limit.selectAll()
                     return None
-        sent = self.sent.get(order_id)
-        row = self.session.state.orders.get(order_id)
-        if sent is None or row is None or row.order is None:
-            self._status(f"Order #{order_id} was not sent from this console: modify it where it was sent")
-            return None
-        dialog = QInputDialog(self.window)
-        dialog.setObjectName("replacePriceDialog")
-        dialog.setWindowTitle(f"Modify order #{order_id}")
-        dialog.setLabelText("New limit price (per combo, + debit / − credit):")
-        dialog.setInputMode(QInputDialog.InputMode.DoubleInput)
-        dialog.setDoubleDecimals(2)
-        dialog.setDoubleRange(-100_000, 100_000)
-        dialog.setDoubleValue(float(row.order.limit_price or 0))
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.doubleValueSelected.connect(lambda v: spawn(self._replace(order_id, sent, v)))
+        if self.modify_dialog is not None:
+            self.modify_dialog.close()
+        dialog = ModifyOrderDialog(self.desk, live, self.window)
+        dialog.sig_submit.connect(lambda oid, price: spawn(self._replace(oid, price), f"modifying order #{oid}"))
+        dialog.finished.connect(lambda _result: setattr(self, "modify_dialog", None))
+        self.modify_dialog = dialog
         dialog.open()
         return dialog
 
-    async def _replace(self, order_id: int, sent: SentOrder, price: float) -> None:
-        key = new_key("send_order_")
-        order = LegGroupOrder(order_type=sent.order_type if sent.order_type != OrderType.Market else OrderType.Limit,
-                              time_in_force=sent.tif, limit_price=Decimal(f"{price:.2f}"), leg_names=sent.leg_names,
-                              stop_price=self.session.state.orders[order_id].order.stop_price  # type: ignore[union-attr]
-                              if sent.order_type in (OrderType.Stop, OrderType.StopLimit) else None)
+    async def _replace(self, order_id: int, price: Decimal) -> None:
+        def unknown(on: bool) -> None:
+            self._status(f"Modify #{order_id}: outcome unknown — recovering…" if on else
+                         f"Modify #{order_id}: outcome recovered")
+        dialog = self.modify_dialog
         try:
-            result = await watch_outcome(self.session, self.session.control.send_order(
-                idempotency_key=key, broker_account_id=sent.account, exec_plan_id=sent.exec_plan_id,
-                leg_group_id=sent.group_id, qty_multiplier=sent.qty_multiplier, replaces_order=order_id,
-                leg_group_order=order),
-                lambda on: self._status(f"Modify #{order_id}: outcome unknown — recovering…" if on else
-                                        f"Modify #{order_id}: outcome recovered"))
-        except MesoLiveApiException as exc:
-            self._status(f"Modify #{order_id} refused: {api_error_text(exc)}")
+            new_id = await self.desk.orders.replace(order_id, price, on_unknown=unknown)
+        except (OrderCommandError, MesoLiveApiException, OutcomeUnknownError) as exc:
+            text = api_error_text(exc, html=False)
+            self._status(f"Modify #{order_id} refused: {text}")
+            if dialog is not None:
+                dialog.show_error(text)
             return
-        for new_id in result.order_ids:
-            self.sent[new_id] = sent
-        self._status(f"Order #{order_id} replaced by #{', #'.join(map(str, result.order_ids))} at {price:.2f}")
-
-
-def install_trading(window: MainWindow) -> TradingController:
-    """Add trading to the main window (menu, toolbar, blotter row actions, position actions)."""
-    controller = TradingController(window)
-    window.trading = controller  # type: ignore[attr-defined]
-    notifications = getattr(window, "notifications", None)
-    if notifications is not None:
-        # An entry-signal toast's "Prepare entry" (exit/adjust buttons arrive as sig_position_action).
-        notifications.sig_prepare_requested.connect(controller.on_prepare_requested)
-    return controller
+        row = self.desk.orders.row(new_id)
+        if new_id is None or (row is not None and row.state is not None and row.state.value == "Rejected"):
+            reason = row.rejection if row is not None and row.rejection else "no reason given"
+            text = f"The replacement of order #{order_id} was rejected: {reason}. The original keeps working."
+            self._status(text)
+            if dialog is not None:
+                dialog.show_error(text)
+            return
+        self._status(f"Order #{order_id} replaced by #{new_id} at {signed_words(price)}")
+        if dialog is not None:
+            dialog.accept()
+        self.window.views["orders"].select_key(new_id)

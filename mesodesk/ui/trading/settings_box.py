@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mesodesk.ui.trading.model import GuardLimits
+from mesodesk.core.trading.guards import GuardLimits
 from mesodesk.ui.trading.shortcuts import SHORTCUTS, shortcut_map
 
 

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QDoubleValidator, QKeyEvent, QKeySequence
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QLabel, QLineEdit, QTableWidgetItem, QWidget
 
 from mesodesk.ui.theme import colors
@@ -89,35 +86,21 @@ class Badge(QLabel):
 
 
 class PriceEdit(QLineEdit):
-    """A signed price field (empty = no price). Quick keys (B / M / A by default) are
-    handled here so they work while the field has focus."""
+    """A price field. Whatever is typed stays as typed: the window parses it strictly
+    (:func:`mesodesk.core.trading.pricing.parse_price`) and shows the problem here, so a
+    malformed number is refused, never silently rewritten."""
 
-    sig_quick = Signal(str)
-
-    def __init__(self, name: str, quick_keys: Callable[[], dict[str, QKeySequence]]) -> None:
+    def __init__(self, name: str) -> None:
         super().__init__()
         self.setObjectName(name)
-        validator = QDoubleValidator(-1_000_000.0, 1_000_000.0, 2, self)
-        validator.setNotation(QDoubleValidator.Notation.StandardNotation)
-        self.setValidator(validator)
         self.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        self.setMaximumWidth(96)
-        self._quick_keys = quick_keys
+        self.setMaximumWidth(110)
 
     def set_invalid(self, invalid: bool, message: str = "") -> None:
         self.setProperty("invalid", "true" if invalid else "false")
         self.setToolTip(message)
         self.style().unpolish(self)
         self.style().polish(self)
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        pressed = QKeySequence(event.keyCombination())
-        for kind, seq in self._quick_keys().items():
-            if not seq.isEmpty() and pressed.matches(seq) == QKeySequence.SequenceMatch.ExactMatch:
-                self.sig_quick.emit(kind)
-                event.accept()
-                return
-        super().keyPressEvent(event)
 
 
 def item(text: str, align_right: bool = False, color: str | None = None, tooltip: str = "") -> QTableWidgetItem:

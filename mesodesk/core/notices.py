@@ -1,15 +1,20 @@
-"""What a notification says: one :class:`Notice` per Event Hub event (Qt-free).
+"""What an Event Hub event says: one :class:`Notice` per event (Qt-free).
 
-:func:`describe` turns each of the 17 event payloads into a readable title and
-body (strategy, position, order, state, reason), a severity (info, success,
-warning, error), the object a click should take the trader to (:class:`Target`),
-action buttons for signals, and a *level key* for the level states: entry/exit/
-adjustment signals are On/Off and errors Raised/Cleared, tracked by key (the
-signal's scope, the stable ``ErrorId``) rather than as messages.
+The one event -> text implementation of mesodesk. :func:`describe` turns each of
+the 17 event payloads into a readable title and body (strategy, position, order,
+state, reason), a severity (info, success, warning, error), the object a click
+should take the trader to (:class:`Target`), action buttons for signals, and a
+*level key* for the level states: entry/exit/adjustment signals are On/Off and
+errors Raised/Cleared, tracked by key (the signal's scope, the stable ``ErrorId``)
+rather than as messages.
+
+Notifications show the notice; the event log shows :attr:`Notice.log_text` at
+:attr:`Severity.log_level` (see :mod:`mesodesk.core.event_text`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -41,6 +46,8 @@ from mesodesk.contract import (
 
 #: the 17 Event Hub callback names, in the contract's order
 EVENT_TYPES: tuple[str, ...] = tuple(EVENT_CALLBACKS)
+#: key prefix of the "N events while you were away" summary notice (:func:`away_summary`)
+AWAY_KEY_PREFIX = "away:"
 
 
 class Severity(StrEnum):
@@ -52,6 +59,11 @@ class Severity(StrEnum):
     @property
     def rank(self) -> int:
         return _RANK[self]
+
+    @property
+    def log_level(self) -> str:
+        """The event log's level: "info", "warning" or "error" (a success is info there)."""
+        return "info" if self is Severity.SUCCESS else self.value
 
 
 _RANK = {Severity.INFO: 0, Severity.SUCCESS: 1, Severity.WARNING: 2, Severity.ERROR: 3}
@@ -147,6 +159,11 @@ class Notice:
         """Errors stay until dismissed."""
         return self.severity is Severity.ERROR
 
+    @property
+    def log_text(self) -> str:
+        """The notice on one line, as the event log shows it: ``"<title>: <body>"``."""
+        return f"{self.title}: {self.body}" if self.body else self.title
+
     def search_text(self) -> str:
         return f"{self.title}\n{self.body}\n{self.type_label}".lower()
 
@@ -187,10 +204,36 @@ def _prep_kind(callback: str) -> str:
 def describe(event: MesoLiveEvent) -> Notice:
     """The notice for one event (title, body, severity, click target, actions, level key)."""
     callback = event_type_of(event)
-    n = Notice(key=str(event.event_id), seq=event.event_seq_id, callback=callback, title=TYPE_LABELS[callback],
-               body="", severity=Severity.INFO, time=event.event_time, event=event)
-    _FORMATTERS[type(event)](event, n)
+    n = Notice(key=str(event.event_id), seq=event.event_seq_id, callback=callback,
+               title=TYPE_LABELS.get(callback, callback), body="", severity=Severity.INFO, time=event.event_time,
+               event=event)
+    formatter = next((_FORMATTERS[cls] for cls in type(event).__mro__ if cls in _FORMATTERS), _generic)
+    formatter(event, n)
     return n
+
+
+def worst(notices: Sequence[Notice]) -> Notice:
+    """The notice of the highest severity (the first of them)."""
+    return max(notices, key=lambda n: n.severity.rank)
+
+
+def away_summary(away: Sequence[Notice]) -> Notice:
+    """One notice for many missed "while you were away": "N events while you were away".
+
+    Its key is ``"away:<first key>"`` (:func:`is_away_summary`), it has no click target,
+    the callback, severity and event of the :func:`worst` one, and is important when any is.
+    """
+    top = worst(away)
+    titles = "; ".join(n.title for n in away[-3:])
+    return Notice(key=f"{AWAY_KEY_PREFIX}{away[0].key}", seq=away[-1].seq, callback=top.callback,
+                  title=f"{len(away)} events while you were away", body=f"Latest: {titles}",
+                  severity=top.severity, time=away[-1].time, event=top.event, away=True,
+                  important=any(n.important for n in away))
+
+
+def is_away_summary(notice: Notice) -> bool:
+    """The notice of :func:`away_summary` (not an event of its own)."""
+    return notice.key.startswith(AWAY_KEY_PREFIX)
 
 
 def _entry_signal(e: EntrySignalEvent, n: Notice) -> None:
@@ -375,7 +418,17 @@ def _auto_vars(e: Any, n: Notice) -> None:
     n.merge_key = f"autovars:{e.position_id}:{e.condition}"
 
 
-_FORMATTERS: dict[type[MesoLiveEvent], Any] = {
+def _generic(e: MesoLiveEvent, n: Notice) -> None:
+    """A payload without a formatter of its own (a newer contract): its subject and error, if any."""
+    subject = getattr(e, "position_name", None) or getattr(e, "strategy_name", None)
+    error = getattr(e, "error", None)
+    if subject:
+        n.title = f"{n.title} — {subject}"
+    if isinstance(error, str):
+        n.body, n.severity = error, Severity.ERROR
+
+
+_FORMATTERS: dict[type[MesoLiveEvent], Callable[[Any, Notice], None]] = {
     EntrySignalEvent: _entry_signal,
     ExitSignalEvent: _exit_signal,
     AdjustmentSignalEvent: _adjustment_signal,

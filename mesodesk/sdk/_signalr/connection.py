@@ -1,33 +1,5 @@
-"""SignalR client adapter over pysignalr: the ONE place pysignalr's quirks are handled.
-
-``SignalRConnection`` gives the SDK an awaitable ``invoke()``, cancellable bounded
-``stream()``s, ordered server->client handlers, a reconnect supervisor with backoff
-and a SignalR-level server-timeout watchdog.
-
-pysignalr 1.3.x quirks handled here (see docs/reference "pysignalr quirks"):
-
-* ``run()`` is a reconnect loop with a lifetime ``retry_count`` that never resets and
-  re-uses a stale ``?id=``. We replace its transport loop with a one-shot connection
-  (negotiate -> upgrade -> handshake -> process) and run our own supervisor that builds a
-  fresh client for every attempt: unlimited reconnects, 0 s first retry, capped
-  exponential backoff with jitter.
-* ``access_token_factory`` is applied only after the first upgrade: we put
-  ``Authorization: Bearer`` in the headers of every negotiate and upgrade ourselves,
-  calling the (sync or async) token factory before each attempt.
-* pysignalr copies its headers (the bearer token!) into every message body; we build
-  our own messages without ``headers``.
-* A missing ``on_error`` makes an error completion kill ``run()``: always set.
-* An exception in an ``on()`` handler escapes ``run()``: we dispatch server->client
-  invocations ourselves, in order, on a separate task, and log handler errors.
-* A client-result handler returning ``None`` is sent as an error by pysignalr; we send
-  ``"result": null``.
-* No awaitable invoke and no ``CancelInvocation``: invocation ids are ours, handlers are
-  registered in pysignalr's ``_invocation_handlers``/``_stream_handlers`` tables.
-* Closing a socket waits ``connection_timeout`` for the close handshake; we give it a
-  short grace period and then abort the TCP transport, so ``stop()`` is prompt.
-* The websockets-level ping is disabled: liveness is the SignalR ping + watchdog.
-* Messages are encoded with orjson (pydantic models, exact ``Decimal``) as text frames.
-"""
+"""The connection supervisor: :class:`SignalRConnection` (lifecycle, reconnects with backoff,
+the server-timeout watchdog, invocations, streams and ordered server->client dispatch)."""
 
 from __future__ import annotations
 
@@ -40,106 +12,40 @@ import logging
 import random
 import ssl as ssl_module
 import weakref
-from collections import deque
 from collections.abc import Awaitable, Callable
-from decimal import Decimal
 from typing import Any
 
-import orjson
-from pysignalr.client import SignalRClient
 from pysignalr.exceptions import AuthorizationError
 from pysignalr.exceptions import ConnectionError as PySignalRConnectionError
 from pysignalr.messages import (
     CancelInvocationMessage,
     CompletionMessage,
-    HandshakeMessage,
     InvocationMessage,
     JSONMessage,
     Message,
-    PingMessage,
-    StreamInvocationMessage,
 )
-from pysignalr.protocol.json import JSONProtocol
-from pysignalr.transport.websocket import WebsocketTransport
-from websockets.asyncio.client import ClientConnection
-from websockets.asyncio.client import connect as ws_connect
 from websockets.exceptions import InvalidStatus
 
-from ._stream import Loads, RawItem, plain_loads
-from .errors import MesoLiveError
-from .redaction import redact
+from mesodesk.sdk.redaction import redact
 
-__all__ = [
-    "ConnectTimeoutError",
-    "ConnectionLostError",
-    "ConnectionState",
-    "InvocationTimeout",
-    "NotConnectedError",
-    "SignalRAuthError",
-    "SignalRConnection",
-    "SignalRError",
-    "SignalRInvocationError",
-    "SignalRStream",
-    "SignalRStreamError",
-    "default_backoff",
-    "redact",
-]
+from .errors import (
+    ConnectionLostError,
+    ConnectTimeoutError,
+    InvocationTimeout,
+    NotConnectedError,
+    SignalRAuthError,
+    SignalRError,
+    SignalRInvocationError,
+)
+from .stream import SignalRStream
+from .transport import CLOSE_GRACE, _Client
+
+__all__ = ["ConnectionState", "SignalRConnection", "default_backoff"]
 
 log = logging.getLogger("mesodesk.sdk")
-_ws_log = logging.getLogger("mesodesk.sdk.ws")
 
 DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024 * 1024
-_CLOSE_GRACE = 0.25  # seconds a closing socket may take before its TCP transport is aborted
 _STABLE_AFTER = 1.0  # a connection shorter than this does not reset the backoff
-_RS = b"\x1e"
-_ITEM_PREFIX = b'{"type":2,"invocationId":"'
-_ITEM_PREFIX_LEN = len(_ITEM_PREFIX)
-_ITEM_KEY = b'","item":'
-_ITEM_KEY_LEN = len(_ITEM_KEY)
-_CLOSE_BRACE = ord("}")
-
-
-# --- errors --------------------------------------------------------------------------------------------
-class SignalRError(MesoLiveError):
-    """Base class of SignalR transport errors."""
-
-
-class NotConnectedError(SignalRError):
-    """The connection is not open (never started, reconnecting, or stopped)."""
-
-
-class ConnectionLostError(SignalRError):
-    """The connection dropped while a call or stream was in flight; the outcome is unknown."""
-
-
-class SignalRAuthError(SignalRError):
-    """The server rejected the credentials (HTTP 401/403 on negotiate or upgrade)."""
-
-
-class ConnectTimeoutError(SignalRError, TimeoutError):
-    """No connection could be established in time."""
-
-
-class InvocationTimeout(SignalRError, TimeoutError):
-    """No Completion arrived in time (the server may still execute the call)."""
-
-    def __init__(self, method: str, timeout: float) -> None:
-        self.method = method
-        self.timeout = timeout
-        super().__init__(f"{method} timed out after {timeout:g}s")
-
-
-class SignalRInvocationError(SignalRError):
-    """The server answered with a Completion error."""
-
-    def __init__(self, method: str, message: str) -> None:
-        self.method = method
-        self.message = message
-        super().__init__(f"{method}: {message}")
-
-
-class SignalRStreamError(SignalRInvocationError):
-    """A stream ended with a Completion error."""
 
 
 class ConnectionState(enum.Enum):
@@ -151,25 +57,6 @@ class ConnectionState(enum.Enum):
     RECONNECTING = "Reconnecting"
 
 
-# --- helpers -------------------------------------------------------------------------------------------
-class _RedactFilter(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            msg = record.getMessage()
-        except Exception:
-            return True
-        if msg.startswith("StreamItem received for unknown invocation"):
-            return False  # items in flight after we cancelled a stream: expected, not news
-        clean = redact(msg)
-        if clean != msg:
-            record.msg, record.args = clean, None
-        return True
-
-
-for _name in ("mesodesk.sdk", "mesodesk.sdk.ws", "pysignalr.client", "pysignalr.transport"):
-    logging.getLogger(_name).addFilter(_RedactFilter())
-
-
 def default_backoff(attempt: int) -> float:
     """Delay before reconnect attempt ``attempt`` (0-based): 0, then ~0.5, 1, 2 ... capped at 30 s, jittered."""
     if attempt <= 0:
@@ -178,320 +65,12 @@ def default_backoff(attempt: int) -> float:
     return base * random.uniform(0.5, 1.0)
 
 
-def _json_default(obj: Any) -> Any:
-    dump = getattr(obj, "model_dump", None)
-    if callable(dump):
-        return dump(mode="json", by_alias=True)
-    if isinstance(obj, Decimal) and obj.is_finite():
-        return orjson.Fragment(str(obj).encode())
-    raise TypeError(f"Type is not JSON serializable: {type(obj).__name__}")
-
-
-class _Protocol(JSONProtocol):
-    """pysignalr's JSON protocol, encoding with orjson (pydantic, exact Decimal) to text frames."""
-
-    def encode(self, message: Message | HandshakeMessage) -> str:
-        data = orjson.dumps(message.dump(), default=_json_default, option=orjson.OPT_UTC_Z)
-        return data.decode() + self.record_separator
-
-
 async def _maybe_await(value: Any) -> Any:
     if inspect.isawaitable(value):
         return await value
     return value
 
 
-# --- pysignalr subclasses: one connection per client ---------------------------------------------------
-class _Transport(WebsocketTransport):
-    """One-shot transport: negotiate, connect, handshake, process until the socket closes."""
-
-    def __init__(self, *args: Any, on_opened: Callable[[], None], keep_alive: float, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._on_opened = on_opened
-        self._keep_alive = keep_alive
-        self.last_rx = asyncio.get_running_loop().time()
-        #: invocationId -> the stream taking its StreamItems (weak: a dropped stream is collected)
-        self.sinks: dict[str, weakref.ref[SignalRStream]] = {}
-
-    async def run(self) -> None:
-        await self._negotiate()
-        extra: dict[str, Any] = {"ssl": self._ssl} if self._ssl is not None else {}
-        async with ws_connect(
-            self._url,
-            additional_headers=self._headers,
-            ping_interval=None,  # liveness: SignalR ping + watchdog
-            open_timeout=self._connection_timeout,
-            close_timeout=_CLOSE_GRACE,
-            max_size=self._max_size,
-            logger=_ws_log,
-            **extra,
-        ) as conn:
-            await self._handshake(conn)
-            self.last_rx = asyncio.get_running_loop().time()
-            self._ws = conn
-            self._connected.set()
-            self._on_opened()
-            pinger = asyncio.create_task(self._keepalive(conn), name="signalr-client-ping")
-            try:
-                await self._process(conn)
-            finally:
-                pinger.cancel()
-                with contextlib.suppress(BaseException):
-                    await pinger
-
-    async def _keepalive(self, conn: ClientConnection) -> None:
-        ping = self._protocol.encode(PingMessage())
-        while True:
-            await asyncio.sleep(self._keep_alive)
-            await conn.send(ping)
-
-    async def _process(self, conn: ClientConnection) -> None:
-        loop = asyncio.get_running_loop()
-        recv = conn.recv
-        while True:
-            raw = await recv(decode=False)  # bytes: no UTF-8 decode to str and back
-            self.last_rx = loop.time()
-            await self._on_frame(raw if isinstance(raw, bytes) else raw.encode())
-
-    async def _on_frame(self, raw: bytes) -> None:
-        """Parse each record of a frame once; StreamItems go straight to their stream.
-
-        A StreamItem for a registered stream is appended to that stream's bounded buffer
-        unparsed (a :class:`RawItem`: the consumer parses and validates it when it takes it),
-        and each stream is woken once per frame, not once per item. Every other message goes
-        through pysignalr's dispatch, in order.
-
-        Records are cut with ``bytes.find`` (``memchr``; ``bytes.split`` on one byte scans
-        byte by byte, about 1.5 µs per 3 KB record). Consecutive items of one stream are
-        recognised by their whole record head (``{"type":2,"invocationId":"<id>","item":``),
-        so they cost one ``startswith`` and one slice.
-        """
-        touched: list[SignalRStream] = []
-        sinks = self.sinks
-        loads = orjson.loads
-        find = raw.find
-        size = len(raw)
-        head = b""  # record head of the stream that took the last item (b"": none since the last message)
-        head_len = 0
-        sink: SignalRStream | None = None
-        pos = 0
-        while pos < size:
-            end = find(_RS, pos)
-            if end < 0:
-                end = size
-            if end == pos:
-                pos += 1
-                continue  # as pysignalr: an empty record is ignored
-            if head_len and raw.startswith(head, pos) and raw[end - 1] == _CLOSE_BRACE:
-                sink._push(RawItem(raw[pos:end], head_len))  # type: ignore[union-attr]
-                pos = end + 1
-                continue
-            record = raw[pos:end]
-            pos = end + 1
-            if record.startswith(_ITEM_PREFIX):  # {"type":2,"invocationId":"<id>","item":…}: not parsed here
-                quote = record.find(b'"', _ITEM_PREFIX_LEN)
-                ref = sinks.get(record[_ITEM_PREFIX_LEN:quote].decode("utf-8", "replace")) if quote > 0 else None
-                if ref is not None:
-                    stream = ref()
-                    if stream is not None:
-                        start = -1
-                        if record.startswith(_ITEM_KEY, quote) and record.endswith(b"}"):
-                            start = quote + _ITEM_KEY_LEN
-                            head, head_len, sink = record[:start], start, stream
-                        stream._push(RawItem(record, start))
-                        if stream not in touched:
-                            touched.append(stream)
-                    continue
-            data = loads(record)
-            if not data:
-                continue  # as pysignalr: an empty record is ignored
-            if type(data) is dict and data.get("type") == 2:
-                ref = sinks.get(data.get("invocationId"))  # type: ignore[arg-type]
-                stream = ref() if ref is not None else None
-                if stream is not None:
-                    stream._push(RawItem(record, -1))  # the consumer parses it with its own parser
-                    if stream not in touched:
-                        touched.append(stream)
-                # else: items in flight after we cancelled a stream: expected, dropped
-                continue
-            if touched:  # wake before the await so a Completion never overtakes its items
-                for stream in touched:
-                    stream._wake_up()
-                touched.clear()
-            head, head_len, sink = b"", 0, None  # the message may end or cancel that stream
-            await self._on_message(JSONProtocol.parse_message(data))
-        for stream in touched:
-            stream._wake_up()
-
-    async def _on_raw_message(self, raw_message: str | bytes) -> None:
-        self.last_rx = asyncio.get_running_loop().time()
-        await self._on_frame(raw_message if isinstance(raw_message, bytes) else raw_message.encode())
-
-    def abort(self) -> None:
-        ws = self._ws
-        if ws is not None:
-            ws.transport.abort()
-
-
-class _Client(SignalRClient):
-    def __init__(
-        self,
-        owner: SignalRConnection,
-        generation: int,
-        url: str,
-        headers: dict[str, str],
-        on_opened: Callable[[], None],
-    ) -> None:
-        super().__init__(url, protocol=_Protocol(), headers=headers)
-        self.owner = owner
-        self.generation = generation
-        self.transport = _Transport(
-            url=url,
-            protocol=self._protocol,
-            callback=self._on_message,
-            headers=self._headers,
-            connection_timeout=owner._connect_timeout,
-            max_size=owner._max_message_size,
-            ssl=owner._ssl,
-            on_opened=on_opened,
-            keep_alive=owner._keep_alive_interval,
-        )
-        self._transport = self.transport
-        self.on_error(self._on_global_error)  # quirk: without it an error completion kills run()
-
-    async def _on_global_error(self, message: CompletionMessage) -> None:
-        log.debug("error completion for %s", message.invocation_id)
-
-    async def _on_invocation_message(self, message: InvocationMessage) -> None:
-        self.owner._enqueue_server_invocation(self, message)
-
-
-# --- streams -------------------------------------------------------------------------------------------
-class SignalRStream:
-    """Async iterator over a server stream, buffering at most ``maxsize`` items (oldest dropped).
-
-    The StreamInvocation is sent on the first ``__anext__``. Leaving ``async for`` early
-    (the iterator is then garbage-collected), cancelling the consumer, ``aclose()`` or
-    ``async with`` exit sends ``CancelInvocation``. If you keep a reference, call ``aclose()``.
-    """
-
-    def __init__(self, conn: SignalRConnection, method: str, args: tuple[Any, ...], maxsize: int) -> None:
-        self.method = method
-        self._conn = conn
-        self._args = list(args)
-        self._buf: deque[Any] = deque(maxlen=max(1, maxsize))
-        #: parses a buffered raw item when it is consumed (typed streams may set an exact parser)
-        self.loads: Loads = plain_loads
-        self._waiter: asyncio.Future[None] | None = None  # set while the consumer waits
-        self.dropped = 0
-        self.invocation_id: str | None = None
-        self._client: _Client | None = None
-        self._finished = False  # the server completed, failed, or the connection dropped
-        self._closed = False  # no longer registered
-        self._error: BaseException | None = None
-
-    def __aiter__(self) -> SignalRStream:
-        return self
-
-    async def __anext__(self) -> Any:
-        if self._client is None and not self._closed:
-            self._conn._start_stream(self)
-            await self._send_invocation()
-        while True:
-            if self._buf:
-                item = self._buf.popleft()
-                return item.decode(self.loads) if type(item) is RawItem else item
-            if self._finished or self._closed:
-                self._unregister(send_cancel=False)
-                if self._error is not None:
-                    raise self._error
-                raise StopAsyncIteration
-            waiter = self._waiter = asyncio.get_running_loop().create_future()
-            try:
-                await waiter
-            except asyncio.CancelledError:
-                self._unregister(send_cancel=True)
-                raise
-            finally:
-                self._waiter = None
-
-    async def _send_invocation(self) -> None:
-        client = self._client
-        assert client is not None and self.invocation_id is not None
-        try:
-            await client.transport.send(
-                StreamInvocationMessage(self.invocation_id, self.method, self._args, None)
-            )
-        except Exception as exc:
-            self._unregister(send_cancel=False)
-            raise ConnectionLostError(f"connection lost while starting stream {self.method}") from exc
-
-    async def aclose(self) -> None:
-        """Stop the stream; sends CancelInvocation if the server has not completed it."""
-        task = self._unregister(send_cancel=True)
-        if task is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.shield(task)
-
-    async def __aenter__(self) -> SignalRStream:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
-
-    def __del__(self) -> None:
-        if self._client is not None and not self._closed:
-            with contextlib.suppress(Exception):
-                self._unregister(send_cancel=True)
-
-    # called from the transport's frame parser (items) and pysignalr's dispatch (the rest)
-    def _push(self, item: Any) -> None:
-        """Buffer one item (the oldest is dropped when full); the caller wakes the consumer."""
-        buf = self._buf
-        if len(buf) == buf.maxlen:
-            self.dropped += 1
-        buf.append(item)
-
-    def _wake_up(self) -> None:
-        waiter = self._waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
-
-    async def _on_next(self, item: Any) -> None:
-        self._push(item)
-        self._wake_up()
-
-    async def _on_complete(self, _message: Message) -> None:
-        self._finish(None)
-
-    async def _on_error(self, message: Message) -> None:
-        error = getattr(message, "error", None) or "stream cancelled by the server"
-        self._finish(SignalRStreamError(self.method, error))
-
-    def _finish(self, error: BaseException | None) -> None:
-        if not self._finished:
-            self._finished, self._error = True, error
-            self._wake_up()
-
-    def _unregister(self, send_cancel: bool) -> asyncio.Task[None] | None:
-        if self._closed:
-            return None
-        self._closed = True
-        self._wake_up()
-        inv_id, client = self.invocation_id, self._client
-        if inv_id is None or client is None:
-            return None
-        client.transport.sinks.pop(inv_id, None)
-        client._stream_handlers.pop(inv_id, None)
-        client._invocation_handlers.pop(inv_id, None)
-        self._conn._streams.pop(inv_id, None)
-        if send_cancel and not self._finished:
-            self._finished = True
-            return self._conn._send_cancel(client, inv_id)
-        return None
-
-
-# --- the connection ------------------------------------------------------------------------------------
 Handler = Callable[..., Any]
 StateListener = Callable[[ConnectionState], Any]
 ConnectedCallback = Callable[[], Any]
@@ -843,7 +422,7 @@ class SignalRConnection:
                 self._streams.pop(stream.invocation_id or "", None)
         if run_task is not None and not run_task.done():
             run_task.cancel()
-            done, _ = await asyncio.wait({run_task}, timeout=_CLOSE_GRACE)
+            done, _ = await asyncio.wait({run_task}, timeout=CLOSE_GRACE)
             if not done:
                 client.transport.abort()  # do not wait for a dead peer's close handshake
                 await asyncio.wait({run_task}, timeout=1.0)

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from mesodesk.sim.expressions import ExpressionError, compile_expression, evaluate
+from mesodesk.lang.expressions import ExpressionError, compile_expression, evaluate
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,5 @@
-"""Wires the pieces together: simulator or remote server, session, window, shutdown."""
+"""The composition root: simulator or remote server, API key, session, trading desk, window,
+shutdown. The only module that wires ``mesodesk.sim`` and the SDK-backed core to the UI."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import asyncio
 import contextlib
 import logging
 import os
+from decimal import Decimal
 from pathlib import Path
 
 from platformdirs import user_data_path
@@ -15,6 +17,8 @@ from mesodesk.core.credentials import load_api_key
 from mesodesk.core.session import Session
 from mesodesk.core.settings import load_settings
 from mesodesk.core.startup_timeline import mark
+from mesodesk.core.trading.desk import TradingDesk
+from mesodesk.sim.broker import COMMISSION_PER_CONTRACT
 from mesodesk.sim.embedded import EmbeddedSimulator
 from mesodesk.ui.dialogs.connection_dialog import ConnectionChoice
 from mesodesk.ui.errors import ErrorHub
@@ -75,8 +79,11 @@ class AppController:
 
     def _open(self, url: str, key: str) -> None:
         """Build the session and its window, show it and start connecting (in the background)."""
-        self.session = Session(url, key, embedded=url == self._sim_endpoint[0])
-        self.window = MainWindow(self.session, self.errors, settings=self.settings, defer_charts=True)
+        embedded = url == self._sim_endpoint[0]
+        self.session = Session(url, key, embedded=embedded)
+        # the commission estimate of tickets: the simulator's schedule; a real broker's comes from Settings
+        desk = TradingDesk(self.session, default_commission=COMMISSION_PER_CONTRACT if embedded else Decimal(0))
+        self.window = MainWindow(self.session, self.errors, settings=self.settings, defer_charts=True, desk=desk)
         self.window.sig_closed.connect(self._on_window_closed)
         self.window.sig_connect_requested.connect(self._on_connect_requested)
         self.window.show()
