@@ -43,6 +43,8 @@ from mesodesk.contract import (
     PositionUpdateEvent,
     event_type_of,
 )
+from mesodesk.core.formatting import fmt_money
+from mesodesk.core.trading.pricing import signed_words
 
 #: the 17 Event Hub callback names, in the contract's order
 EVENT_TYPES: tuple[str, ...] = tuple(EVENT_CALLBACKS)
@@ -184,10 +186,7 @@ def _num(value: Decimal | float | int | None, places: int | None = None) -> str:
 
 
 def _money(value: Decimal | None) -> str:
-    if value is None:
-        return "–"
-    sign = "-" if value < 0 else ""
-    return f"{sign}${abs(value):,.2f}"
+    return fmt_money(value)
 
 
 def _join(*parts: str | None) -> str:
@@ -306,7 +305,7 @@ def _order(e: OrderUpdateEvent, n: Notice) -> None:
         if e.remaining_qty:
             fill += f", {_num(e.remaining_qty)} left"
         if e.avg_fill_price is not None:
-            fill += f" @ {_num(e.avg_fill_price)}"
+            fill += f" @ {signed_words(e.avg_fill_price)}"
     reason = f"Rejected: {e.rejection.reason}" if e.rejection is not None else None
     n.body = _join(e.strategy_name, f"account {e.broker_account_id}" if e.broker_account_id else None, fill, reason)
     n.severity = {"Filled": Severity.SUCCESS, "Rejected": Severity.ERROR, "Inactive": Severity.WARNING,
@@ -381,7 +380,7 @@ def _prep_completed(e: Any, n: Notice) -> None:
         legs = len(r.selected_legs)
         blocked = None if r.entry_allowed in (None, True) else "entry NOT allowed"
         price = r.position_price.mid if r.position_price is not None else None
-        detail = _join(f"{legs} legs", f"mid {_num(price, 2)}" if price is not None else None, blocked)
+        detail = _join(f"{legs} legs", f"mid {signed_words(price)}" if price is not None else None, blocked)
     elif kind == "exit":
         detail = f"{len(r.position_legs)} legs to close · position #{r.position_id}"
     elif kind == "adjustment":

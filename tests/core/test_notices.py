@@ -76,7 +76,7 @@ def test_the_event_log_line_is_the_notice_on_one_line() -> None:
     notice = describe(event)
     text, level = summarize(event)
     assert text == f"{notice.title}: {notice.body}" == notice.log_text
-    assert text.startswith("Order #7 filled: SPX Iron Condor") and "filled 2 @ -1.45" in text
+    assert text.startswith("Order #7 filled: SPX Iron Condor") and "filled 2 @ 1.45 credit" in text
     assert level == "info"  # a success is "info" in the log
     assert event_type_name(event) == "OrderUpdate"
     rejected = order_update(state=OrderState.Rejected, rejection=OrderRejectionInfo(reason="margin"))

@@ -110,7 +110,9 @@ class TradingDesk:
                          {n: plan.planned_qty(n) for n in names}, self.provider(),
                          initial={n: p for n, p in plan.result.leg_prices.items() if p is not None})
         feed.start()
-        ticket = Ticket(self.orders, plan, feed, self.limits(), self.commission_per_contract())
+        # a paper account's commissions are what the trader enters with the fills (0 unless entered)
+        commission = Decimal(0) if plan.paper else self.commission_per_contract()
+        ticket = Ticket(self.orders, plan, feed, self.limits(), commission)
         ticket.start()
         return ticket
 

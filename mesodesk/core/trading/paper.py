@@ -187,6 +187,8 @@ class PaperSheet:
     async def commit(self, session: Session, on_unknown: UnknownListener | None = None) -> ApplyPaperFillsResult:
         """``ApplyPaperFills`` with one key per sheet (a retry after an unknown outcome re-uses it)."""
         plan = self.plan
+        for leg in self.legs.values():  # pinned: a retry with the same key must send the same fills
+            leg.edited = True
         self.key = self.key or new_key("paper_fill_")
         call = session.control.apply_paper_fills(
             idempotency_key=self.key, broker_account_id=plan.account, exec_plan_id=plan.exec_plan_id,

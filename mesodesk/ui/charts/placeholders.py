@@ -6,10 +6,15 @@ the charts into them once the first live rows are on screen (``MainWindow.build_
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow
+from PySide6.QtWidgets import QDockWidget, QLabel
 
 from mesodesk.ui.docks.table_dock import make_dock
+
+if TYPE_CHECKING:
+    from mesodesk.ui.main_window import MainWindow
 
 #: dock key -> (title, object name); the one list of chart docks
 CHART_DOCKS: dict[str, tuple[str, str]] = {
@@ -20,7 +25,7 @@ CHART_DOCKS: dict[str, tuple[str, str]] = {
 }
 
 
-def add_chart_placeholders(window: QMainWindow) -> dict[str, QDockWidget]:
+def add_chart_placeholders(window: MainWindow) -> dict[str, QDockWidget]:
     """Dock one placeholder per chart (registered in ``window.docks``) and return them."""
     docks: dict[str, QDockWidget] = {}
     for key, (title, object_name) in CHART_DOCKS.items():
@@ -30,5 +35,5 @@ def add_chart_placeholders(window: QMainWindow) -> dict[str, QDockWidget]:
         label.setEnabled(False)
         docks[key] = make_dock(title, object_name, label)
         window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, docks[key])
-    window.docks.update(docks)  # type: ignore[attr-defined]
+    window.docks.update(docks)
     return docks

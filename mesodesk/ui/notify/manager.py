@@ -64,10 +64,9 @@ AWAY_TOAST_LIMIT = 3
 
 
 def install_notifications(window: MainWindow) -> NotificationManager:
-    """Add notifications to ``window`` (dock, toolbar badge, tray); available as ``window.notifications``."""
-    manager = NotificationManager(window)
-    window.notifications = manager  # type: ignore[attr-defined]
-    return manager
+    """Add notifications to ``window`` (dock, toolbar badge, tray); the window keeps the manager
+    as its typed ``notifications`` extension point."""
+    return NotificationManager(window)
 
 
 class NotificationManager(QObject):
@@ -204,7 +203,7 @@ class NotificationManager(QObject):
 
     # -- preferences ---------------------------------------------------------------------
     def prefs(self) -> NotificationPrefs:
-        return NotificationPrefs.from_dict(getattr(self.window.settings, "notifications", {}))
+        return NotificationPrefs.from_dict(self.window.settings.notifications)
 
     def _apply_prefs(self) -> None:
         prefs = self.prefs()
@@ -219,7 +218,7 @@ class NotificationManager(QObject):
     def set_do_not_disturb(self, on: bool) -> None:
         prefs = self.prefs()
         prefs.do_not_disturb = on
-        self.window.settings.notifications = prefs.to_dict()  # type: ignore[attr-defined]
+        self.window.settings.notifications = prefs.to_dict()
         try:
             save_settings(self.window.settings, self.window.config_dir)
         except OSError:

@@ -51,7 +51,7 @@ class TradingController(QObject):
 
     # -- settings -----------------------------------------------------------------------------
     def trading_settings(self) -> dict[str, Any]:
-        return dict(getattr(self.window.settings, "trading", {}) or {})
+        return dict(self.window.settings.trading or {})
 
     def apply_shortcuts(self) -> None:
         for action_id, action in self.actions.items():

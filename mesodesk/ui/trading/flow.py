@@ -104,6 +104,7 @@ class TradeWindow(QWidget):
         self.paper = PaperFillPage()
         self.paper.sig_commit.connect(self.commit_paper)
         self.paper.sig_back.connect(self.back)
+        self.paper.sig_edited.connect(self._paper_edited)
         for page in (self.review, self.ticket, self.paper):
             self.stack.addWidget(page)
         self.banner = Banner("tradeBanner")
@@ -552,6 +553,7 @@ class TradeWindow(QWidget):
         sheet = self.sheet
         if self._busy or sheet is None or self.completed:
             return
+        self.paper.refresh()  # prices that follow the mid are current when committed (and shown so)
         errors = sheet.errors()
         if errors:
             for name, message in errors.items():
@@ -567,9 +569,14 @@ class TradeWindow(QWidget):
         self.paper.hide_confirm()
         self.spawn(self._commit_paper(sheet))
 
+    def _paper_edited(self) -> None:
+        if self.sheet is not None and self.banner.level == "error" and not self.sheet.errors():
+            self.banner.clear_message()
+
     async def _commit_paper(self, sheet: PaperSheet) -> None:
         plan = sheet.plan
         self._set_busy(True)
+        self.banner.clear_message()
         try:
             result = await sheet.commit(self.session, self._unknown("committing the paper fills", sheet.key))
         except OutcomeUnknownError as exc:

@@ -34,6 +34,8 @@ COL_PRICE, COL_COMMISSION = 7, 8
 class PaperFillPage(QWidget):
     sig_commit = Signal()
     sig_back = Signal()
+    sig_edited = Signal()
+    """A fill price or commission changed (the window clears a resolved error message)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -162,6 +164,7 @@ class PaperFillPage(QWidget):
         self.prices[name].set_invalid(bool(error), error or "")
         self.hide_confirm()
         self._update_summary()
+        self.sig_edited.emit()
 
     def _commission_typed(self, name: str, text: str) -> None:
         assert self.sheet is not None
@@ -173,6 +176,7 @@ class PaperFillPage(QWidget):
         edit.style().polish(edit)
         self.hide_confirm()
         self._update_summary()
+        self.sig_edited.emit()
 
     def quick(self, name: str, kind: str) -> None:
         if self.sheet is not None and self.sheet.quick(name, kind) is not None:
@@ -180,6 +184,7 @@ class PaperFillPage(QWidget):
             self.prices[name].set_invalid(False)
             self.hide_confirm()
             self._update_summary()
+            self.sig_edited.emit()
 
     def fill_mid(self) -> None:
         if self.sheet is None:
@@ -190,6 +195,7 @@ class PaperFillPage(QWidget):
             edit.set_invalid(False)
         self.hide_confirm()
         self._update_summary()
+        self.sig_edited.emit()
 
     # -- live --------------------------------------------------------------------------------------
     def refresh(self) -> None:

@@ -114,6 +114,7 @@ class ReviewPage(QWidget):
         self.groups = _table("groupsTable", GROUP_HEADERS)
         self.conditions = _table("conditionsTable", COND_HEADERS)
         self.greeks = _table("greeksTable", GREEK_HEADERS)
+        self.greeks.horizontalHeader().setStretchLastSection(False)
         self.metrics = label("", None, "planMetrics")
         self.metrics.setTextFormat(Qt.TextFormat.RichText)
         self.metrics.setWordWrap(True)
@@ -318,9 +319,10 @@ class ReviewPage(QWidget):
             self.legs.setItem(i, 3, item(fmt_price(p.bid if p else None), True))
             self.legs.setItem(i, 4, item(fmt_price(p.ask if p else None), True))
             self.legs.setItem(i, 5, item(fmt_price(leg_mid(p)), True))
+            scale = plan.scale  # the prepared legs' greeks, at the chosen size
             for col, (attr, places) in enumerate(GREEKS, start=6):
-                self.legs.setItem(i, col, item(fmt_price(getattr(values, attr, None) if values else None, places),
-                                               True))
+                value = getattr(values, attr, None) if values else None
+                self.legs.setItem(i, col, item(fmt_price(value * scale if value is not None else None, places), True))
             self.legs.setItem(i, 10, item(fmt_price(values.iv if values else None, 1), True))
             self.legs.setItem(i, 11, item(str(leg.leg_group_id), True))
         self.groups.setRowCount(len(plan.groups))
