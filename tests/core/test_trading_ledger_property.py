@@ -53,6 +53,35 @@ def check_default_prices(ticket: Ticket) -> None:
         assert quote.bid is not None and quote.ask is not None and quote.bid <= quote.mid <= quote.ask
 
 
+def check_position_risk(ticket: Ticket) -> None:
+    """The ticket's max profit / max loss for the whole position (all its orders) by brute force."""
+    plan = ticket.plan
+    views = [(line, ticket.view(line)) for line in ticket.lines]
+    strikes = sorted({plan.legs[n].live_contract.strike for line in ticket.lines for n in line.leg_names})
+    grid = {Decimal(0), *strikes, strikes[-1] * 3}
+
+    def payoff(s: Decimal) -> Decimal:
+        total = Decimal(0)
+        for _line, v in views:
+            assert v.price is not None
+            cash = -v.price * v.combos * 100
+            for name, ratio in v.ratios.items():
+                c = plan.legs[name].live_contract
+                intrinsic = max(s - c.strike, Decimal(0)) if c.option_type.value == "Call" \
+                    else max(c.strike - s, Decimal(0))
+                cash += ratio * v.combos * intrinsic * 100
+            total += cash - v.commission
+        return total
+
+    values = [payoff(s) for s in grid]
+    totals = ticket.totals()
+    assert totals.risk_defined
+    assert totals.max_loss == min(values) and totals.max_profit == max(values)
+    if len(ticket.lines) > 1:  # e.g. a condor in two orders: less than the sum of its sides' losses
+        per_line = sum((v.risk.max_loss for _, v in views if v.risk and v.risk.max_loss is not None), Decimal(0))
+        assert totals.max_loss > per_line
+
+
 def check_entry_risk(ticket: Ticket) -> None:
     """Max profit / max loss against a brute-force payoff over a price grid that includes the strikes."""
     plan = ticket.plan
@@ -142,6 +171,7 @@ async def trade(world: TradingWorld, structure: str, paper: bool, size: int, adj
         entry.follow_market()
     check_default_prices(entry)
     check_entry_risk(entry)
+    check_position_risk(entry)
     assert entry.totals().realizes is None  # an entry realizes nothing
     said, position_id = await fill(world, entry)
     entry.feed.stop()

@@ -157,39 +157,51 @@ class PayoffRisk:
 
 def payoff_risk(plan: PlanView, line: OrderLine, price: Decimal | None,
                 commission: Decimal = ZERO) -> PayoffRisk | None:
-    """Exact expiration extremes of an opening line bought at ``price`` (signed per combo).
+    """Exact expiration extremes of one opening line bought at ``price`` (signed per combo)."""
+    return combined_payoff_risk(plan, [(line, price)], commission)
 
-    Defined for option legs of one underlying and one expiration; the payoff is piecewise
-    linear in the underlying with kinks at the strikes, so the extremes are at a kink or
-    unbounded beyond the last one. None when not defined (mixed expirations, non-options,
-    no price).
+
+def combined_payoff_risk(plan: PlanView, lines: list[tuple[OrderLine, Decimal | None]],
+                         commission: Decimal = ZERO) -> PayoffRisk | None:
+    """Exact expiration extremes of opening lines filled at their prices, as one position.
+
+    An iron condor sent as two verticals loses at most its wider side, not the sum of both:
+    the payoff is summed over every leg before its extremes are taken. Defined for option legs
+    of one underlying and one expiration; the payoff is piecewise linear in the underlying
+    with kinks at the strikes, so the extremes are at a kink or unbounded beyond the last one.
+    None when not defined (mixed expirations, non-options, a missing price).
     """
-    if price is None:
-        return None
-    ratios, _ = line_ratios(plan, line)
-    legs = [plan.legs.get(n) for n in ratios]
-    if not ratios or any(leg is None for leg in legs):
-        return None
-    contracts = [leg.live_contract for leg in legs if leg is not None]
-    if any(c.strike is None or c.option_type is None or c.expiration is None for c in contracts):
+    terms: list[tuple[Decimal, Decimal, bool]] = []  # (signed quantity in units, strike, is call)
+    cash = ZERO  # per multiplier unit: − what the combos cost
+    contracts = []
+    for line, price in lines:
+        if price is None:
+            return None
+        ratios, _ = line_ratios(plan, line)
+        combos = line_combos(plan, line)
+        for name, ratio in ratios.items():
+            leg = plan.legs.get(name)
+            if leg is None:
+                return None
+            c = leg.live_contract
+            if c.strike is None or c.option_type is None or c.expiration is None:
+                return None
+            contracts.append(c)
+            terms.append((ratio * combos, c.strike, c.option_type is MesoOptionType.Call))
+        cash -= price * combos
+    if not terms:
         return None
     if len({c.expiration for c in contracts}) != 1 or len({c.underlying.symbol for c in contracts}) != 1:
         return None
-    combos = line_combos(plan, line)
-    mult = plan.multiplier(line.leg_names[0])
-    terms = [(ratios[n], c.strike, c.option_type is MesoOptionType.Call)
-             for n, c in zip(ratios, contracts, strict=True)]
+    mult = plan.multiplier(lines[0][0].leg_names[0])
 
     def value(s: Decimal) -> Decimal:
-        total = ZERO
-        for ratio, strike, is_call in terms:
-            assert strike is not None
-            intrinsic = max(s - strike, ZERO) if is_call else max(strike - s, ZERO)
-            total += ratio * intrinsic
-        return (total - price) * combos * mult - commission
+        total = cash
+        for qty, strike, is_call in terms:
+            total += qty * (max(s - strike, ZERO) if is_call else max(strike - s, ZERO))
+        return total * mult - commission
 
-    kinks = sorted({ZERO, *(strike for _, strike, _ in terms if strike is not None)})
+    kinks = sorted({ZERO, *(strike for _, strike, _ in terms)})
     values = [value(k) for k in kinks]
-    slope = sum((ratio for ratio, _, is_call in terms if is_call), ZERO)  # beyond the last strike
-    best, worst = max(values), min(values)
-    return PayoffRisk(max_profit=None if slope > 0 else best, max_loss=None if slope < 0 else worst)
+    slope = sum((qty for qty, _, is_call in terms if is_call), ZERO)  # beyond the last strike
+    return PayoffRisk(max_profit=None if slope > 0 else max(values), max_loss=None if slope < 0 else min(values))

@@ -17,6 +17,7 @@ from mesodesk.core.trading.guards import GuardLimits, guard_warnings, reference_
 from mesodesk.core.trading.ledger import (
     PayoffRisk,
     Realization,
+    combined_payoff_risk,
     order_value,
     payoff_risk,
     realized_at_combo_price,
@@ -182,14 +183,17 @@ class Ticket:
         lines = self.lines if lines is None else lines
         views = [self.view(line) for line in lines]
         realizes = [v.realizes for v in views if v.realizes is not None]
-        risks = [v.risk for v in views]
-        defined = self.plan.kind is FlowKind.ENTRY and bool(risks) and all(
-            r is not None and r.max_profit is not None and r.max_loss is not None for r in risks)
+        combined = None
+        if self.plan.kind is FlowKind.ENTRY and lines:
+            # the position as a whole: an iron condor in two orders loses at most its wider side
+            combined = combined_payoff_risk(self.plan, [(line, v.price) for line, v in zip(lines, views, strict=True)],
+                                            sum((v.commission for v in views), ZERO))
+        defined = combined is not None and combined.max_profit is not None and combined.max_loss is not None
         warnings: list[str] = []
         for line, v in zip(lines, views, strict=True):
             warnings += guard_warnings(self.plan, line, v.quote, self.limits)
-            if v.risk is not None and v.risk.max_loss is None:
-                warnings.append(f"{line.label}: the loss is unlimited (naked short options)")
+        if combined is not None and combined.max_loss is None:
+            warnings.append("The loss of this position is unlimited (uncovered short calls)")
         if self.plan.allowed is False:
             warnings.append("The prepare checks did not allow this trade")
         return TicketTotals(
@@ -199,9 +203,9 @@ class Ticket:
             commission=sum((v.commission for v in views), ZERO),
             realizes=sum((r.amount for r in realizes), ZERO) if realizes else None,
             realizes_exact=all(r.exact for r in realizes),
-            max_profit=sum((r.max_profit for r in risks if r and r.max_profit is not None), ZERO) if defined else None,
-            max_loss=sum((r.max_loss for r in risks if r and r.max_loss is not None), ZERO) if defined else None,
-            buying_power=sum((r.buying_power or ZERO for r in risks if r), ZERO) if defined else None,
+            max_profit=combined.max_profit if combined is not None and defined else None,
+            max_loss=combined.max_loss if combined is not None and defined else None,
+            buying_power=combined.buying_power if combined is not None and defined else None,
             risk_defined=defined,
             warnings=warnings,
         )
