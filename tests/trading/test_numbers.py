@@ -249,7 +249,10 @@ def test_limit_field_refuses_malformed_numbers_and_the_orders_blotter_has_no_dou
             assert column_texts(model, "qty")[row] == "1"
             assert column_texts(model, "limit")[row] == f"{abs(resting):.2f} cr"
             assert all("-" not in column_texts(model, k)[row] for k in ("side", "qty", "limit"))
-            await shot(c.window.docks["orders"], "orders-blotter")
+            dock = c.window.docks["orders"]
+            dock.setFloating(True)  # wide enough to show every column in the screenshot
+            dock.resize(1500, 200)
+            await shot(dock, "orders-blotter")
             await w.trade.cancel(line.line)
 
     run(qloop, scenario(), timeout=120)
