@@ -9,6 +9,7 @@ from mesodesk.sdk import (
     ConnectionState,
     MesoLiveApiException,
     MesoLiveError,
+    NotConnectedError,
     OutcomeUnknownError,
     SignalRError,
 )
@@ -18,6 +19,7 @@ __all__ = [
     "ConnectionState",
     "MesoLiveApiException",
     "MesoLiveError",
+    "NotConnectedError",
     "OutcomeUnknownError",
     "SignalRError",
     "api_error_text",

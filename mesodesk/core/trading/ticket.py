@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from mesodesk.contract import TERMINAL_ORDER_STATES, LivePrices, OrderState, OrderType
-from mesodesk.core.errors import MesoLiveApiException, OutcomeUnknownError, api_error_text
+from mesodesk.core.errors import MesoLiveApiException, NotConnectedError, OutcomeUnknownError, api_error_text
 from mesodesk.core.state import OrderRow, OrderSpec
 from mesodesk.core.trading.guards import GuardLimits, guard_warnings, reference_price
 from mesodesk.core.trading.ledger import (
@@ -252,8 +252,11 @@ class Ticket:
         except MesoLiveApiException as exc:
             line.status, line.refusal, line.idempotency_key = LineStatus.REFUSED, api_error_text(exc, html=False), None
             raise
-        except BaseException:
-            line.status = LineStatus.UNKNOWN if line.order_ids == [] else LineStatus.SENT
+        except NotConnectedError:  # nothing left this console: a retry is a new request
+            line.status, line.idempotency_key = LineStatus.NEW, None
+            raise
+        except BaseException:  # a drop in flight: the outcome is unknown, a retry re-uses the key
+            line.status = LineStatus.UNKNOWN
             raise
         if order_id is None:
             line.status = LineStatus.REFUSED

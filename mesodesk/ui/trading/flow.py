@@ -27,7 +27,7 @@ from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import QStackedWidget, QVBoxLayout, QWidget
 
 from mesodesk.contract import PositionAdjustmentOperation, PreparePositionAdjustmentResult
-from mesodesk.core.errors import MesoLiveApiException, OutcomeUnknownError, api_error_text
+from mesodesk.core.errors import MesoLiveApiException, OutcomeUnknownError, SignalRError, api_error_text
 from mesodesk.core.formatting import fmt_money
 from mesodesk.core.trading.orders import OrderCommandError
 from mesodesk.core.trading.outcome import spawn
@@ -282,6 +282,16 @@ class TradeWindow(QWidget):
             self.review.failed("Refused by the server")
             self.banner.show_message(api_error_text(exc), "error")
             return
+        except SignalRError as exc:  # the connection failed: expected, said here, no traceback
+            self.review.failed("Not prepared: the connection failed")
+            self.banner.show_message(f"The prepare request did not reach the server: {api_error_text(exc)}. "
+                                     "Try again once the status bar shows Connected.", "error")
+            return
+        except Exception as exc:  # unexpected: logged (→ Errors panel); the progress ends either way
+            self.review.failed("Failed")
+            self.banner.show_message(f"The prepare request failed: {api_error_text(exc)}", "error")
+            log.error("prepare failed", exc_info=exc)
+            return
         finally:
             ticker.stop()
             ticker.deleteLater()
@@ -462,6 +472,11 @@ class TradeWindow(QWidget):
                                              "retrying re-uses the same key.", "error")
                 except MesoLiveApiException as exc:
                     self.banner.show_message(f"{escape(line.label)}: {api_error_text(exc)}", "error")
+                except SignalRError as exc:
+                    sent = "was not sent" if line.status.value == "new" else \
+                        "may have been sent: retrying re-uses the same key"
+                    self.banner.show_message(f"{escape(line.label)} {sent} — the connection failed "
+                                             f"({api_error_text(exc)}).", "error")
                 self.refresh()
                 self._announce_rejection(line)
         finally:
