@@ -1,23 +1,52 @@
-"""``mesodesk``: the GUI entry point."""
+"""``mesodesk``: the GUI entry point.
+
+Exit codes (see :mod:`mesodesk.core.connection_problems`): 0 ok; 1 other failure (details in
+the log file); 2 bad arguments (e.g. an invalid ``--server`` URL, no API key); 3 the server
+cannot be reached (unknown host, refused, unreachable, no answer in time); 4 the server
+rejected the API key; 5 TLS problem; 6 no MesoLive hub at that URL (wrong path, HTTP error);
+7 the data folder is in use by another mesodesk; 8 the embedded simulator did not start;
+130 interrupted. Each failure prints one line on stderr, never a traceback.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mesodesk import __version__
 
+if TYPE_CHECKING:
+    from mesodesk.core.folder_lock import FolderLock
+
 log = logging.getLogger("mesodesk.app")
+
+
+EXIT_CODES_HELP = """\
+exit codes (each failure prints one line on stderr):
+  0  ok                              5  TLS problem (untrusted certificate, not https)
+  1  other failure (see the log)     6  no MesoLive hub at that URL (wrong path, HTTP error)
+  2  bad arguments (URL, no key)     7  the data folder is in use by another mesodesk
+  3  server unreachable              8  the embedded simulator did not start
+  4  the server rejected the API key
+With --server, mesodesk exits when the first connection fails; later drops reconnect by themselves.
+`mesodesk doctor --server URL [--api-key-env VAR] [--capture FILE]` checks a server step by step
+(exit 0 ready to trade, 1 something blocks trading, 2 usage error)."""
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mesodesk",
         description="Desktop trading console for MesoLive. With no --server it runs on an embedded simulator.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=EXIT_CODES_HELP,
     )
     parser.add_argument("--server", metavar="URL", help="MesoLive server root, e.g. https://api.example.com")
     parser.add_argument(
@@ -29,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--screenshot", metavar="PATH", type=Path,
                         help="start, wait until live data is painted, save the main window as PNG and exit")
     parser.add_argument("--screenshot-timeout", type=float, default=60.0, help=argparse.SUPPRESS)
+    parser.add_argument("--connect-timeout", type=float, default=10.0, help=argparse.SUPPRESS)
     parser.add_argument("--seed", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--version", action="version", version=f"mesodesk {__version__}")
     return parser
@@ -48,14 +78,80 @@ def _prestart_simulator(args: argparse.Namespace) -> object | None:
         settings = load_settings()
         if settings.connection_mode == "remote" and settings.server_url:
             return None
-    from platformdirs import user_data_path
-
     from mesodesk.sim.embedded import EmbeddedSimulator
 
-    data_dir = args.data_dir or user_data_path("mesodesk", appauthor=False)
-    simulator = EmbeddedSimulator(data_dir / "simulator", seed=args.seed)
+    simulator = EmbeddedSimulator(args.data_dir / "simulator", seed=args.seed)
     simulator.spawn()
     return simulator
+
+
+def _default_data_dir() -> Path:
+    """``$MESODESK_DATA_DIR`` or the platformdirs user data dir (as :func:`mesodesk.core.history.default_data_dir`,
+    which imports numpy: too early here)."""
+    override = os.environ.get("MESODESK_DATA_DIR")
+    if override:
+        return Path(override)
+    from platformdirs import user_data_path
+
+    return user_data_path("mesodesk", appauthor=False)
+
+
+def _private_folders_for_screenshot() -> Path:
+    """A temporary data and config folder for a ``--screenshot`` run while another mesodesk holds
+    the data folder: the settings and the saved layout are copied, nothing is written back."""
+    from mesodesk.core.settings import CONFIG_ENV, default_config_dir
+
+    private = Path(tempfile.mkdtemp(prefix="mesodesk-screenshot-"))
+    config = private / "config"
+    config.mkdir()
+    for name in ("settings.json", "ui-state.ini"):
+        with contextlib.suppress(OSError):
+            shutil.copy2(default_config_dir() / name, config / name)
+    os.environ[CONFIG_ENV] = str(config)
+    return private
+
+
+def _lock_data_folder(args: argparse.Namespace) -> tuple[FolderLock | None, Path | None, int]:
+    """One mesodesk per data folder. Returns (lock, private folder to delete at exit, exit code)."""
+    from mesodesk.core.folder_lock import FolderInUse, FolderLock
+
+    lock = FolderLock(args.data_dir)
+    try:
+        lock.acquire()
+    except FolderInUse as exc:
+        if not args.screenshot:
+            from mesodesk.core.connection_problems import EXIT_FOLDER_IN_USE
+
+            print(f"mesodesk: {exc}; close it first, or pass --data-dir to use another folder", file=sys.stderr)
+            return None, None, EXIT_FOLDER_IN_USE
+        private = _private_folders_for_screenshot()
+        print(f"mesodesk: {exc}; this screenshot uses a private temporary folder", file=sys.stderr)
+        args.data_dir = private / "data"
+        lock = FolderLock(args.data_dir)
+        lock.acquire()
+        return lock, private, 0
+    except OSError as exc:
+        print(f"mesodesk: cannot use the data folder {args.data_dir}: {exc.strerror or exc}", file=sys.stderr)
+        return None, None, 2
+    return lock, None, 0
+
+
+class _QuietConnectionChatter(logging.Filter):
+    """Keep stderr to one line per failure: the SDK's retry warnings and failures the app has
+    already explained go to the log file only."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from mesodesk.ui.errors import EXPLAINED
+
+        if getattr(record, EXPLAINED, False):
+            return False
+        return not (record.name.startswith(("mesodesk.sdk", "mesodesk.simulator")) and record.levelno < logging.ERROR)
+
+
+def _quiet_stderr() -> None:
+    for handler in logging.getLogger().handlers:
+        if getattr(handler, "_mesodesk", False) and not isinstance(handler, logging.FileHandler):
+            handler.addFilter(_QuietConnectionChatter())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -64,11 +160,33 @@ def main(argv: list[str] | None = None) -> int:
         from mesodesk.sim.cli import main as sim_main
 
         return sim_main(argv[1:])
+    if argv[:1] == ["doctor"]:  # mesodesk doctor --server URL: check a server, no window
+        from mesodesk.doctor_cli import main as doctor_main
+
+        return doctor_main(argv[1:])
     args = build_parser().parse_args(argv)
-    if args.server and not args.server.startswith(("http://", "https://")):
-        print("mesodesk: --server must be an http:// or https:// URL", file=sys.stderr)
-        return 2
+    if args.server:
+        from mesodesk.core.connection_problems import check_server_url
+
+        problem = check_server_url(args.server)
+        if problem is not None:
+            print(f"mesodesk: --server {args.server}: {problem}", file=sys.stderr)
+            return 2
     os.environ.setdefault("QT_API", "pyside6")
+    args.data_dir = Path(args.data_dir) if args.data_dir else _default_data_dir()
+    lock, private, code = _lock_data_folder(args)
+    if lock is None:
+        return code
+    os.environ["MESODESK_DATA_DIR"] = str(args.data_dir)  # the charts' history lives there too
+    try:
+        return _run(args)
+    finally:
+        lock.release()
+        if private is not None:
+            shutil.rmtree(private, ignore_errors=True)
+
+
+def _run(args: argparse.Namespace) -> int:
     # Start-up: the simulator child first; it starts while we import Qt, pydantic and the SDK.
     args.early_simulator = _prestart_simulator(args)
 
@@ -84,6 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     from mesodesk.ui.logs import setup_logging
 
     log_file = setup_logging()
+    _quiet_stderr()
     mark("modules imported")
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)

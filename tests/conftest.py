@@ -30,6 +30,13 @@ def _no_cyclic_gc_inside_qt_calls(request: pytest.FixtureRequest) -> Iterator[No
         gc.enable()
 
 
+def pytest_report_header(config: pytest.Config) -> str | None:
+    from mesodesk.sim.dialect import ENV_VAR, WireDialect
+
+    dialect = WireDialect.from_env()
+    return None if dialect.is_default else f"simulator wire dialect: {dialect} (${ENV_VAR})"
+
+
 @pytest.fixture
 def api_key() -> str:
     return API_KEY
@@ -37,10 +44,13 @@ def api_key() -> str:
 
 @pytest.fixture
 async def simulator(tmp_path: Path) -> AsyncIterator[object]:
-    """An in-process simulator on 127.0.0.1, fast ticks, deterministic market seed."""
+    """An in-process simulator on 127.0.0.1, fast ticks, deterministic market seed, writing the
+    wire dialect named by ``$MESODESK_WIRE_DIALECT`` (default: PascalCase, enum names)."""
+    from mesodesk.sim.dialect import WireDialect
     from mesodesk.sim.server import SimulatorServer
 
-    server = SimulatorServer(tmp_path / "sim", API_KEY, seed=42, speed=60.0, tick_interval=0.05)
+    server = SimulatorServer(tmp_path / "sim", API_KEY, seed=42, speed=60.0, tick_interval=0.05,
+                             wire_dialect=WireDialect.from_env())
     await server.start(port=0)
     try:
         yield server

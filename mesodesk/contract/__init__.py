@@ -1,6 +1,9 @@
 """MesoLive wire contract: pydantic v2 models for the Control, Data and Event hubs.
 
-Qt-free. See ``base`` for the wire conventions and ``methods`` for the method registry.
+Qt-free. See ``base`` for the wire conventions and ``methods`` for the method registry;
+``wire_read`` for tolerant reading (camelCase names, int enums, 7-digit fractions, unknown
+enum members and fields: what ASP.NET Core may write) and ``wire_check`` for a report of
+what a payload does differently from the documentation (``mesodesk doctor``).
 """
 
 from __future__ import annotations

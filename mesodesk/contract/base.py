@@ -7,7 +7,12 @@
   JSON *numbers* written exactly (``dumps`` emits ``str(decimal)`` verbatim as a
   number, never a string and never through ``float``).
 * Datetimes are timezone-aware UTC (naive input is taken as UTC) and go on the
-  wire as ISO-8601 with a ``Z`` suffix.
+  wire as ISO-8601 with a ``Z`` suffix. On input 0-7 fraction digits are read (.NET
+  writes ``DateTime`` with 7, i.e. 100 ns ticks: the 7th digit is truncated) and any
+  UTC offset (``+02:00``) is converted to UTC.
+* Reading is tolerant of other dialects (camelCase names, int enums, unknown enum
+  members, unknown fields): see :mod:`mesodesk.contract.wire_read`. Writing is not:
+  ``dumps`` always writes the documented PascalCase names and enum member names.
 
 [U] decision (requiredness): the model docs have "Required" and "Nullable"
 columns. Required + non-nullable fields have no default. Every *nullable* field
@@ -49,10 +54,12 @@ def ensure_utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
-#: The wire form of a UTC datetime: ``YYYY-MM-DDTHH:MM:SSZ`` or ``YYYY-MM-DDTHH:MM:SS.fZ``
-#: with 1-6 fraction digits (what ``dumps`` writes). Checked by pydantic-core's Rust regex
-#: (about 0.1 µs; Python's ``re`` takes about 0.3 µs).
-_UTC_WIRE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?Z$"
+#: The wire forms of a datetime read on the fast path: ``YYYY-MM-DDTHH:MM:SS`` with 0-7
+#: fraction digits (``dumps`` writes up to 6; .NET writes 7) and ``Z`` or a ``±HH:MM`` offset.
+#: Checked by pydantic-core's Rust regex (about 0.1 µs; Python's ``re`` takes about 0.3 µs).
+_UTC_WIRE_PATTERN = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,7})?(?:Z|[+-][0-9]{2}:[0-9]{2})$"
+)
 _is_utc_wire = SchemaValidator(
     core_schema.str_schema(pattern=_UTC_WIRE_PATTERN, strict=True, regex_engine="rust-regex")
 ).isinstance_python
@@ -72,10 +79,11 @@ def _parse_utc_wire(value: Any) -> Any:
     unchanged for pydantic's ``datetime`` validation.
 
     For a wire-form string ``datetime.fromisoformat`` and pydantic's parser agree on every
-    value and reject the same invalid dates/times, and ``fromisoformat`` already returns
-    ``datetime.UTC`` as the tzinfo: this skips pydantic's parse and the ``astimezone`` of
-    :func:`ensure_utc`. A string ``fromisoformat`` rejects is passed on, so pydantic
-    reports the error exactly as before.
+    value (both truncate a 7th fraction digit) and reject the same invalid dates/times, and
+    for ``Z``/``+00:00`` ``fromisoformat`` already returns ``datetime.UTC`` as the tzinfo:
+    this skips pydantic's parse and (for UTC) the ``astimezone`` of :func:`ensure_utc`; an
+    offset is converted by the "after" step. A string ``fromisoformat`` rejects is passed
+    on, so pydantic reports the error exactly as before.
     """
     global _last_wire
     if type(value) is str:

@@ -1,23 +1,46 @@
 """Every enum used on the MesoLive wire.
 
 [U] decision (enum wire format): enums are sent as strings, the member *name*
-(each ``StrEnum`` member's value equals its wire name). On input an ``int`` is
-also accepted and taken as the member's index in declaration order (0-based), as
-a .NET server serializing enums as numbers would send them. ``bool`` is rejected.
+(each ``StrEnum`` member's value equals its wire name). On input a :class:`WireEnum`
+also accepts (``WireEnum._missing_``):
+
+* the name in any case, with or without underscores (``"filled"``, ``"FILLED"``,
+  ``"partially_filled"``: what .NET's ``JsonStringEnumConverter`` reads);
+* an ``int`` (or a numeric string), taken as the member's index in declaration order
+  (0-based): what a .NET server sends when it serializes enums as numbers (C# enums
+  number their members 0, 1, 2... in declaration order unless given explicit values).
+  ``bool`` is rejected. **Assumption:** MesoLive documents no numeric value for any
+  enum (mesolive-api.md section 5.4 lists member *names* only). Where the member list is
+  [D] our declaration order is the documented order; for a [U] list the numbers are a
+  guess. Each enum's docstring says which ("ints: ...").
+* the text of an unknown pseudo-member, ``"unknown (<value>)"`` (see below), so that a
+  logged or dumped unknown value reads back as the same pseudo-member.
+
+Unknown members: a value that is none of these (a state the server added after this
+contract was written) makes validation fail, as before: the *tolerant readers* of the
+SDK (:mod:`mesodesk.contract.wire_read`) replace it with ``Enum.unknown(value)``, a
+pseudo-member of that enum whose ``str()``, ``value`` and ``name`` are
+``"unknown (<value>)"`` and whose :attr:`WireEnum.wire_value` is the value as received
+(``is_unknown`` is true). It compares unequal to every real member, so ``state ==
+OrderState.Filled`` and ``state in TERMINAL_ORDER_STATES`` are simply false, and the UI
+shows its text. Pseudo-members are cached: the same value gives the same object.
+Never send one: writes stay the documented member names.
 
 [U] decision (flags): ``LiveQuoteFields`` and ``LiveDataInclude`` are ``enum.Flag``.
 On the wire they are .NET-style comma-separated names (``"Bid, Ask"``; a value
 equal to a named member, e.g. ``All``, is written as that single name; the empty
 value is ``"None"``). On input a string (case-insensitive, comma-separated), a
 list of names, an int bitmask or a member are accepted. Use the annotated types
-``QuoteFields`` / ``DataInclude`` for model fields.
+``QuoteFields`` / ``DataInclude`` for model fields. (They only occur in args, which
+the SDK writes; the bit values are [I], see each class.)
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from enum import Flag, StrEnum
-from typing import Annotated, Any, TypeVar
+from threading import Lock
+from typing import Annotated, Any, Self, TypeVar
 
 from pydantic import PlainSerializer, PlainValidator, WithJsonSchema
 
@@ -54,16 +77,88 @@ __all__ = [
 ]
 
 
+_UNKNOWN_PREFIX = "unknown ("
+#: (enum class, received value) -> its pseudo-member (see ``WireEnum.unknown``)
+_UNKNOWN: dict[tuple[type, str | int], Any] = {}
+_UNKNOWN_LOCK = Lock()
+#: enum class -> {folded spelling -> member}: names/values lower-cased, underscores removed
+_FOLDED: dict[type, dict[str, Any]] = {}
+
+
+def _fold(text: str) -> str:
+    return text.replace("_", "").lower()
+
+
+def _as_int(text: str) -> int | None:
+    digits = text[1:] if text[:1] in "+-" else text
+    return int(text) if digits.isdigit() and digits.isascii() else None
+
+
 class WireEnum(StrEnum):
-    """StrEnum whose value is the wire name; also accepts an int member index on input."""
+    """StrEnum whose value is the wire name; see the module docstring for what it accepts
+    on input (any case, ints by declaration order, ``unknown (...)`` pseudo-members)."""
 
     @classmethod
     def _missing_(cls, value: object) -> Any:
-        if isinstance(value, int) and not isinstance(value, bool):
+        if isinstance(value, bool):
+            return None
+        if isinstance(value, int):
             members = list(cls)
             if 0 <= value < len(members):
                 return members[value]
+            return None
+        if isinstance(value, str):
+            text = value.strip()
+            number = _as_int(text)
+            if number is not None:
+                return cls._missing_(number)
+            folded = _FOLDED.get(cls)
+            if folded is None:
+                folded = {}
+                for member in cls:
+                    folded.setdefault(_fold(member.name), member)
+                    folded.setdefault(_fold(member.value), member)
+                _FOLDED[cls] = folded
+            found = folded.get(_fold(text))
+            if found is not None:
+                return found
+            if text.startswith(_UNKNOWN_PREFIX) and text.endswith(")"):
+                return cls.unknown(text[len(_UNKNOWN_PREFIX) : -1])
         return None
+
+    @classmethod
+    def unknown(cls, value: str | int) -> Self:
+        """The pseudo-member standing for ``value``, a value this contract does not know
+        (``str()``/``value``/``name``: ``"unknown (<value>)"``; cached per value)."""
+        if isinstance(value, str):
+            number = _as_int(value.strip())
+            key: str | int = number if number is not None else value
+        else:
+            key = int(value)
+        found: Self | None = _UNKNOWN.get((cls, key))
+        if found is not None:
+            return found
+        with _UNKNOWN_LOCK:
+            found = _UNKNOWN.get((cls, key))
+            if found is None:
+                text = f"{_UNKNOWN_PREFIX}{key})"
+                found = str.__new__(cls, text)
+                found._name_ = text
+                found._value_ = text
+                found.__dict__["_wire_value"] = key
+                _UNKNOWN[(cls, key)] = found
+        return found
+
+    @property
+    def is_unknown(self) -> bool:
+        """True for a pseudo-member made by :meth:`unknown` (a value the contract does not know)."""
+        return "_wire_value" in self.__dict__
+
+    @property
+    def wire_value(self) -> str | int:
+        """The value as the server sent it: the member name, or an unknown member's raw value."""
+        raw: str | int = self.__dict__.get("_wire_value", self._value_)
+        return raw
 
 
 class StatusCode(WireEnum):
@@ -79,6 +174,8 @@ class StatusCode(WireEnum):
     provider-required data method with no Provider); ``BrokerError`` broker rejected
     or failed; ``NotSupported`` feature not available (e.g. paper fills on a broker
     account); ``Timeout``; ``InternalError``.
+
+    ints: 0.. in our order, a guess (only Success, DuplicateRequest, Conflict are documented).
     """
 
     Success = "Success"
@@ -96,7 +193,10 @@ class StatusCode(WireEnum):
 
 
 class IdempotencyOperation(WireEnum):
-    """[U] decision: one member per idempotent (recorded) hub method, named like the method."""
+    """[U] decision: one member per idempotent (recorded) hub method, named like the method.
+
+    ints: 0.. in our order, a guess (the member list is not documented).
+    """
 
     StartPreparePositionEntry = "StartPreparePositionEntry"
     StartPreparePositionExit = "StartPreparePositionExit"
@@ -110,7 +210,10 @@ class IdempotencyOperation(WireEnum):
 
 
 class IdempotencyRecordStatus(WireEnum):
-    """[D] from the reliability guide text."""
+    """[D] from the reliability guide text.
+
+    ints: 0.. in the documented order (assumed to be the C# declaration order).
+    """
 
     Processing = "Processing"
     Completed = "Completed"
@@ -118,7 +221,10 @@ class IdempotencyRecordStatus(WireEnum):
 
 
 class PreparationStatus(WireEnum):
-    """``Completed``/``Failed`` are [D]. [U] decision: add Pending, Running, Cancelled."""
+    """``Completed``/``Failed`` are [D]. [U] decision: add Pending, Running, Cancelled.
+
+    ints: 0.. in our order, a guess (only Completed/Failed are documented).
+    """
 
     Pending = "Pending"
     Running = "Running"
@@ -128,7 +234,10 @@ class PreparationStatus(WireEnum):
 
 
 class PositionAdjustmentOperation(WireEnum):
-    """[D] "common values include"."""
+    """[D] "common values include".
+
+    ints: 0.. in the documented order, a guess (the docs say "common values include").
+    """
 
     AddLegs = "AddLegs"
     RemoveLegs = "RemoveLegs"
@@ -137,7 +246,10 @@ class PositionAdjustmentOperation(WireEnum):
 
 
 class PositionStatus(WireEnum):
-    """[D] high-level lifecycle status carried by PositionUpdateEvent."""
+    """[D] high-level lifecycle status carried by PositionUpdateEvent.
+
+    ints: 0.. in the documented order (assumed to be the C# declaration order).
+    """
 
     Created = "Created"
     Closed = "Closed"
@@ -148,14 +260,20 @@ class PositionStatus(WireEnum):
 class LivePositionState(WireEnum):
     """[U] decision: only Open and Closed. A position only exists once its first entry
     fill arrived (before that there is just an exec plan), and "Set Closed" in the
-    Portal is a plain database close, so no Pending/Closing state is needed."""
+    Portal is a plain database close, so no Pending/Closing state is needed.
+
+    ints: 0.. in our order, a guess (the member list is not documented).
+    """
 
     Open = "Open"
     Closed = "Closed"
 
 
 class LegStatus(WireEnum):
-    """[U] decision: mirrors PositionStatus at leg level."""
+    """[U] decision: mirrors PositionStatus at leg level.
+
+    ints: 0.. in our order, a guess (the member list is not documented).
+    """
 
     Created = "Created"
     QtyChanged = "QtyChanged"
@@ -167,7 +285,10 @@ class OrderState(WireEnum):
     """[U] decision (IBKR-like). Life cycle: PendingSubmit -> Submitted -> Working ->
     PartiallyFilled -> Filled | Cancelled | Rejected. ``Inactive`` = accepted by the
     broker but not working (e.g. held, outside trading hours). Terminal states are in
-    ``TERMINAL_ORDER_STATES``; cancelling one answers ``StatusCode.Conflict``."""
+    ``TERMINAL_ORDER_STATES``; cancelling one answers ``StatusCode.Conflict``.
+
+    ints: 0.. in our order, a guess (the member list is not documented).
+    """
 
     PendingSubmit = "PendingSubmit"
     Submitted = "Submitted"
@@ -185,7 +306,10 @@ TERMINAL_ORDER_STATES: frozenset[OrderState] = frozenset(
 
 
 class OrderType(WireEnum):
-    """[D] via the Portal manual."""
+    """[D] via the Portal manual.
+
+    ints: 0.. in the documented order (assumed to be the C# declaration order).
+    """
 
     Market = "Market"
     Limit = "Limit"
@@ -194,28 +318,40 @@ class OrderType(WireEnum):
 
 
 class TimeInForce(WireEnum):
-    """[D] via the Portal manual. [U] decision: member spelling upper-case as the Portal shows."""
+    """[D] via the Portal manual. [U] decision: member spelling upper-case as the Portal shows.
+
+    ints: 0.. in the documented order (assumed to be the C# declaration order).
+    """
 
     DAY = "DAY"
     GTC = "GTC"
 
 
 class SignalState(WireEnum):
-    """[D]."""
+    """[D].
+
+    ints: 0.. in the documented order (assumed to be the C# declaration order).
+    """
 
     On = "On"
     Off = "Off"
 
 
 class ErrorState(WireEnum):
-    """[U] decision: an error is Raised (becomes active) then Cleared (resolved)."""
+    """[U] decision: an error is Raised (becomes active) then Cleared (resolved).
+
+    ints: 0.. in our order, a guess (the member list is not documented).
+    """
 
     Raised = "Raised"
     Cleared = "Cleared"
 
 
 class ConditionType(WireEnum):
-    """[U] decision: which part of a strategy definition an evaluated statement belongs to."""
+    """[U] decision: which part of a strategy definition an evaluated statement belongs to.
+
+    ints: 0.. in our order, a guess (the member list is not documented).
+    """
 
     Entry = "Entry"
     Abort = "Abort"
@@ -231,7 +367,10 @@ class ConditionType(WireEnum):
 
 
 class AgentStatus(WireEnum):
-    """[U] decision."""
+    """[U] decision.
+
+    ints: 0.. in our order, a guess (the member list is not documented).
+    """
 
     Connected = "Connected"
     Disconnected = "Disconnected"
@@ -239,7 +378,10 @@ class AgentStatus(WireEnum):
 
 
 class AgentConnector(WireEnum):
-    """[U] decision: one connector per broker integration, plus our simulator."""
+    """[U] decision: one connector per broker integration, plus our simulator.
+
+    ints: 0.. in our order, a guess (the member list is not documented).
+    """
 
     IbkrTws = "IbkrTws"
     TastyTrade = "TastyTrade"
@@ -249,7 +391,10 @@ class AgentConnector(WireEnum):
 
 class BrokerType(WireEnum):
     """[U] decision: ``MesoLivePaper`` is a MesoLive-internal paper account
-    (``IsPaperAccount``); ``Simulated`` is an account of our offline simulator."""
+    (``IsPaperAccount``); ``Simulated`` is an account of our offline simulator.
+
+    ints: 0.. in our order, a guess (the member list is not documented).
+    """
 
     MesoLivePaper = "MesoLivePaper"
     Ibkr = "Ibkr"
@@ -260,7 +405,10 @@ class BrokerType(WireEnum):
 
 class DataProviderType(WireEnum):
     """[U] decision: the broker family that can supply market data, plus ``Simulated``
-    (the simulator's synthetic provider)."""
+    (the simulator's synthetic provider).
+
+    ints: 0.. in our order, a guess (the member list is not documented).
+    """
 
     Ibkr = "Ibkr"
     TastyTrade = "TastyTrade"
@@ -269,7 +417,10 @@ class DataProviderType(WireEnum):
 
 
 class MesoContractType(WireEnum):
-    """[D] from the LiveContract description."""
+    """[D] from the LiveContract description.
+
+    ints: 0.. in the documented order (assumed to be the C# declaration order).
+    """
 
     Stock = "Stock"
     Index = "Index"
@@ -279,7 +430,10 @@ class MesoContractType(WireEnum):
 
 
 class MesoOptionType(WireEnum):
-    """[D]."""
+    """[D].
+
+    ints: 0.. in the documented order (assumed to be the C# declaration order).
+    """
 
     Call = "Call"
     Put = "Put"
@@ -287,7 +441,10 @@ class MesoOptionType(WireEnum):
 
 class LiveLegSelectionConstraint(WireEnum):
     """FullyUnique/UniqueInPosition are [D]; ``None`` (wire ``"None"``) from MesoSim.
-    The Python member is ``None_`` because ``None`` is a keyword."""
+    The Python member is ``None_`` because ``None`` is a keyword.
+
+    ints: 0.. in our order, a guess (``None`` comes from MesoSim, its position is not documented).
+    """
 
     FullyUnique = "FullyUnique"
     UniqueInPosition = "UniqueInPosition"
@@ -298,7 +455,10 @@ class LiveLegSelectionConstraint(WireEnum):
 
 
 class LiveQuoteFields(Flag):
-    """[D] members; [I] it is a .NET ``[Flags]`` enum (``All`` = every basis)."""
+    """[D] members; [I] it is a .NET ``[Flags]`` enum (``All`` = every basis).
+
+    ints: a bitmask; the bit values (Bid 1, Ask 2, Last 4, Mark 8) are [I] (documented order).
+    """
 
     Bid = 1
     Ask = 2
@@ -308,7 +468,10 @@ class LiveQuoteFields(Flag):
 
 
 class LiveDataInclude(Flag):
-    """[D] members Prices/Greeks/PnL/All; [U] decision: add ``None`` (Python ``None_``, wire "None")."""
+    """[D] members Prices/Greeks/PnL/All; [U] decision: add ``None`` (Python ``None_``, wire "None").
+
+    ints: a bitmask; the bit values (Prices 1, Greeks 2, PnL 4) are [I] (documented order).
+    """
 
     None_ = 0
     Prices = 1

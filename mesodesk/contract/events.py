@@ -13,12 +13,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Union
 from uuid import UUID, uuid4
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationError, model_validator
 
 from .base import PageLimit, UtcDatetime, WireModel
 from .enums import (
@@ -446,10 +447,39 @@ class EventEnvelope(WireModel):
         out = dict(data)
         out[type_key] = cb.callback
         if not isinstance(payload, MesoLiveEvent):
-            out[event_key] = cb.model.model_validate(payload)
+            try:
+                out[event_key] = cb.model.model_validate(payload)
+            except ValidationError as exc:  # report the errors at Event.<field>, not at <field>
+                try:
+                    located = ValidationError.from_exception_data(
+                        exc.title,
+                        [{**e, "loc": ("Event", *e["loc"])} for e in exc.errors(include_url=False)],  # type: ignore[typeddict-unknown-key]
+                    )
+                except Exception:  # an error type pydantic cannot rebuild: the original, as is
+                    raise exc from None
+                raise located from None
         elif not isinstance(payload, cb.model):
             raise ValueError(f"Event is a {type(payload).__name__}, EventType says {cb.model.__name__}")
         return out
+
+    @classmethod
+    def wire_variant(cls, alias: str, data: Mapping[str, Any]) -> type[MesoLiveEvent] | None:
+        """For tolerant readers (:mod:`.wire_read`): the payload model of ``Event`` in ``data``
+        (keys already canonical), from its ``EventType``; ``None`` when the type is unknown
+        (the reader then drops the envelope instead of failing the whole replay). Raises
+        ``LookupError`` when ``EventType`` is missing (validation reports that)."""
+        event_type = data.get("EventType")
+        if alias != "Event" or not isinstance(event_type, str):
+            raise LookupError("no EventType")
+        try:
+            return _resolve_callback(event_type).model
+        except ValueError:
+            return None
+
+    @classmethod
+    def wire_variant_key(cls, alias: str, data: Mapping[str, Any]) -> tuple[str, Any]:
+        """The discriminating property of :meth:`wire_variant` and its value."""
+        return "EventType", data.get("EventType")
 
     @classmethod
     def wrap(cls, event: MesoLiveEvent) -> EventEnvelope:

@@ -34,6 +34,8 @@ from mesodesk.sdk import (
     MesoLiveControlHubClient,
     MesoLiveDataHubClient,
     MesoLiveEventHubClient,
+    SignalRAuthError,
+    SignalRError,
     SignalRInvocationError,
 )
 
@@ -51,14 +53,19 @@ def is_unsupported(exc: BaseException) -> bool:
 
 class Session:
     heartbeat_interval = 3.0
+    events_retry_s = 2.0
 
-    def __init__(self, url: str, api_key: str, *, embedded: bool = False, invoke_timeout: float = 30.0) -> None:
+    def __init__(self, url: str, api_key: str, *, embedded: bool = False, invoke_timeout: float = 30.0,
+                 connect_timeout: float = 10.0) -> None:
+        """``connect_timeout``: how long :meth:`start` keeps trying to make the first connection."""
         self.url = url
         self.embedded = embedded
         self.state = AppState()
-        self.control = MesoLiveControlHubClient(url, api_key, invoke_timeout=invoke_timeout)
-        self.data = MesoLiveDataHubClient(url, api_key, invoke_timeout=invoke_timeout)
-        self.events = MesoLiveEventHubClient(url, api_key, invoke_timeout=invoke_timeout, since_event_seq_id=0)
+        self.control = MesoLiveControlHubClient(url, api_key, invoke_timeout=invoke_timeout,
+                                                connect_timeout=connect_timeout)
+        self.data = MesoLiveDataHubClient(url, api_key, invoke_timeout=invoke_timeout, connect_timeout=connect_timeout)
+        self.events = MesoLiveEventHubClient(url, api_key, invoke_timeout=invoke_timeout, since_event_seq_id=0,
+                                             connect_timeout=connect_timeout)
         self.hubs: dict[str, AnyClient] = {"control": self.control, "data": self.data, "event": self.events}
         self._streams: dict[int, asyncio.Task[None]] = {}
         self._listeners: list[HubStateListener] = []
@@ -101,9 +108,12 @@ class Session:
         self._started = True
         for name, client in self.hubs.items():
             self.state.stale[name] = client.state != ConnectionState.CONNECTED
-        await self.refresh()
-        self._spawn(self._connect_events(), "session-event-hub")
-        self._spawn(self._heartbeat(), "session-heartbeat")
+        try:
+            await self.refresh()
+        finally:  # also when a drop broke the first snapshot: the reconnect reloads it, and events must flow
+            if not self._stopped:
+                self._spawn(self._connect_events(), "session-event-hub")
+                self._spawn(self._heartbeat(), "session-heartbeat")
 
     async def stop(self) -> None:
         self._stopped = True
@@ -135,7 +145,17 @@ class Session:
             log.error("background task %s failed", task.get_name(), exc_info=task.exception())
 
     async def _connect_events(self) -> None:
-        await self.events.connect()  # the SDK replays and subscribes before this returns
+        """The SDK replays and subscribes before ``connect()`` returns. Retried while the server is
+        unreachable (a drop during the first snapshot, a restarting simulator), never on a refused key."""
+        while True:
+            try:
+                await self.events.connect()
+                return
+            except SignalRAuthError:
+                raise
+            except SignalRError as exc:
+                log.info("event hub not connected (%s); retrying", exc)
+                await asyncio.sleep(self.events_retry_s)
 
     async def _heartbeat(self) -> None:
         """Round trip of a cheap call every few seconds -> ``state.latency_ms``.

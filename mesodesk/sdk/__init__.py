@@ -16,6 +16,7 @@ from mesodesk.sdk._signalr import (
     SignalRInvocationError,
     SignalRStreamError,
 )
+from mesodesk.sdk._wire import WireObservations, unmatched_wire_fields, wire_observations
 from mesodesk.sdk.control import IdempotencyOutcome, MesoLiveControlHubClient
 from mesodesk.sdk.data import MesoLiveDataHubClient
 from mesodesk.sdk.errors import (
@@ -50,4 +51,7 @@ __all__ = [
     "SignalRError",
     "SignalRInvocationError",
     "SignalRStreamError",
+    "WireObservations",
+    "unmatched_wire_fields",
+    "wire_observations",
 ]

@@ -9,11 +9,12 @@ from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Any, ClassVar, Generic, Self, TypeVar
 
-from pydantic import BaseModel, TypeAdapter
+from pydantic import BaseModel
 
-from mesodesk.contract import HUB_PATHS, MesoLiveApiResponse, StatusCode, WireModel, to_wire
+from mesodesk.contract import HUB_PATHS, MesoLiveApiResponse, StatusCode, WireEnum, WireModel, to_wire
 from mesodesk.sdk._signalr import ConnectionState, NotConnectedError, SignalRConnection, SignalRStream
 from mesodesk.sdk._stream import RawItem, decimal_safe, exact_loads
+from mesodesk.sdk._wire import WireReader, reader
 from mesodesk.sdk.errors import MesoLiveApiException
 
 log = logging.getLogger("mesodesk.sdk")
@@ -23,15 +24,15 @@ R = TypeVar("R")
 
 TokenFactory = Callable[[], str | Awaitable[str]]
 
-_ENVELOPES: dict[Any, TypeAdapter[Any]] = {}
+_ENVELOPES: dict[Any, WireReader[Any]] = {}
 
 
-def _envelope(result_type: Any) -> TypeAdapter[Any]:
-    adapter = _ENVELOPES.get(result_type)
-    if adapter is None:
-        adapter = TypeAdapter(MesoLiveApiResponse[result_type])
-        _ENVELOPES[result_type] = adapter
-    return adapter
+def _envelope(result_type: Any) -> WireReader[Any]:
+    """The tolerant reader of ``MesoLiveApiResponse[result_type]`` (see :mod:`mesodesk.sdk._wire`)."""
+    found = _ENVELOPES.get(result_type)
+    if found is None:
+        found = _ENVELOPES[result_type] = reader(MesoLiveApiResponse[result_type])
+    return found
 
 
 def build_args(model: type[A], args: A | None, kwargs: dict[str, Any]) -> A:
@@ -46,7 +47,23 @@ def build_args(model: type[A], args: A | None, kwargs: dict[str, Any]) -> A:
 
 
 def wire_args(args: BaseModel) -> Any:
-    return to_wire(args)
+    """The args as the documented wire form (PascalCase names, enum member names)."""
+    wire = to_wire(args)
+    _refuse_unknown_members(wire)
+    return wire
+
+
+def _refuse_unknown_members(value: Any) -> None:
+    """Writes stay as documented: an ``unknown (...)`` pseudo-member read from the server is
+    never sent back (it has no documented name)."""
+    if isinstance(value, dict):
+        for item in value.values():
+            _refuse_unknown_members(item)
+    elif isinstance(value, list):
+        for item in value:
+            _refuse_unknown_members(item)
+    elif isinstance(value, WireEnum) and value.is_unknown:
+        raise ValueError(f"cannot send {type(value).__name__} {value!s}: not a documented member")
 
 
 class HubClient:
@@ -174,7 +191,7 @@ class HubClient:
 
     @staticmethod
     def _unwrap(method: str, raw: Any, result_type: Any) -> Any:
-        envelope = _envelope(result_type).validate_python(raw)
+        envelope = _envelope(result_type).read(raw)
         if envelope.status != StatusCode.Success:
             raise MesoLiveApiException(method, envelope.status, envelope.message, envelope.error, envelope.data)
         return envelope.data
@@ -193,14 +210,17 @@ class HubStream(Generic[R]):
     dropped (``dropped`` counts them), so the latest values win. A connection drop
     ends the iteration with :class:`ConnectionLostError` (re-open the stream after
     reconnecting); a server error with :class:`SignalRStreamError`.
+
+    Items are read tolerantly (:mod:`mesodesk.sdk._wire`): PascalCase or camelCase names,
+    int enums, 7-digit fractions, unknown properties (logged once) and unknown enum members.
     """
 
     def __init__(self, stream: SignalRStream, item_type: type[R]) -> None:
         self._stream = stream
-        self._adapter: TypeAdapter[R] = _item_adapter(item_type)
+        self._reader: WireReader[R] = reader(item_type, sampled=True)
         # Each item is validated when it is consumed, not when it arrives: an item that a
         # newer one pushes out of the bounded buffer is never validated (latest wins).
-        self._validate = self._adapter.validate_python
+        self._validate = self._reader.read
         if decimal_safe(item_type):
             stream.loads = exact_loads  # JSON numbers -> exact Decimal (and cheaper to validate)
         self._loads = stream.loads
@@ -235,12 +255,3 @@ class HubStream(Generic[R]):
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
 
-
-_ITEM_ADAPTERS: dict[Any, TypeAdapter[Any]] = {}
-
-
-def _item_adapter(item_type: Any) -> TypeAdapter[Any]:
-    adapter = _ITEM_ADAPTERS.get(item_type)
-    if adapter is None:
-        adapter = _ITEM_ADAPTERS[item_type] = TypeAdapter(item_type)
-    return adapter

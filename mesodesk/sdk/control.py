@@ -76,6 +76,7 @@ from mesodesk.sdk._hub import HubClient, build_args
 from mesodesk.sdk._idempotency import with_idempotency_key
 from mesodesk.sdk._paging import PagingMixin
 from mesodesk.sdk._signalr import ConnectionLostError, InvocationTimeout, NotConnectedError
+from mesodesk.sdk._wire import reader
 from mesodesk.sdk.errors import IdempotencyFailedError, MesoLiveApiException, OutcomeUnknownError
 
 log = logging.getLogger("mesodesk.sdk.control")
@@ -138,8 +139,8 @@ def result_from_record(record: IdempotencyRecord, result_type: type[WireModel] |
     model = result_type or RESULT_TYPES.get(record.operation)
     if model is None:
         return None
-    if record.response_data:
-        return model.model_validate(orjson.loads(record.response_data))
+    if record.response_data:  # the server's own serialization of Data: read it as tolerantly
+        return reader(model).read(orjson.loads(record.response_data))
     if model is StartPrepareResult and record.job_id:
         return StartPrepareResult(job_id=record.job_id)
     if model is SendOrderResult and record.live_order_ids is not None:

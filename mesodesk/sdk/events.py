@@ -37,6 +37,7 @@ from mesodesk.contract import (
 from mesodesk.sdk._callbacks import EventCallbacksMixin, EventHandler, Remover
 from mesodesk.sdk._hub import HubClient, build_args
 from mesodesk.sdk._signalr import ConnectionState
+from mesodesk.sdk._wire import reader
 
 log = logging.getLogger("mesodesk.sdk.events")
 
@@ -198,9 +199,11 @@ class MesoLiveEventHubClient(EventCallbacksMixin, HubClient):
             self._syncing = True  # anything pushed on the next connect waits for the replay
 
     def _raw_handler(self, cb: EventCallback) -> Callable[..., Awaitable[None]]:
+        read = reader(cb.model).read  # tolerant: any naming, int enums, unknown members/fields
+
         async def handle(payload: Any, *_: Any) -> None:
             try:
-                event = cb.model.model_validate(payload)
+                event = read(payload)
             except Exception:
                 log.exception("dropping malformed %s payload", cb.callback)
                 return

@@ -14,8 +14,12 @@ import ssl
 import sys
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mesodesk import __version__
+
+if TYPE_CHECKING:
+    from mesodesk.sim.dialect import WireDialect
 
 log = logging.getLogger("mesodesk.sim")
 
@@ -61,6 +65,15 @@ def build_parser() -> argparse.ArgumentParser:
                         help="serve https/wss with this certificate (chain) file; needs --tls-key")
     parser.add_argument("--tls-key", type=Path, metavar="PEM", default=None,
                         help="private key of --tls-cert")
+    parser.add_argument(
+        "--wire-dialect", choices=("pascal", "camel"), default="pascal",
+        help="property names in results, stream items and events: pascal as MesoLive documents them, or "
+             "camel as ASP.NET Core writes by default (default: pascal)",
+    )
+    parser.add_argument("--int-enums", action="store_true",
+                        help="write enums as integers (declaration order), as ASP.NET Core does by default")
+    parser.add_argument("--dotnet-datetimes", action="store_true",
+                        help="write datetimes with seven fraction digits, as .NET does (2024-05-01T14:30:00.1234560Z)")
     parser.add_argument("--ready-json", action="store_true", help="print one JSON line with url and key when ready")
     parser.add_argument("--exit-with-stdin", action="store_true", help="exit when standard input closes")
     parser.add_argument("--version", action="version", version=f"mesodesk-sim {__version__}")
@@ -75,6 +88,12 @@ def resolve_api_key(args: argparse.Namespace) -> tuple[str, bool]:
             raise SystemExit(f"mesodesk-sim: environment variable {args.api_key_env} is empty or not set")
         return key, True
     return secrets.token_urlsafe(24), False
+
+
+def wire_dialect(args: argparse.Namespace) -> WireDialect:
+    from mesodesk.sim.dialect import WireDialect
+
+    return WireDialect(args.wire_dialect, int_enums=args.int_enums, dotnet_datetimes=args.dotnet_datetimes)
 
 
 def tls_context(args: argparse.Namespace) -> ssl.SSLContext | None:
@@ -98,6 +117,7 @@ async def serve(args: argparse.Namespace, api_key: str) -> None:
         speed=args.speed,
         tick_interval=args.tick_interval,
         bench=args.bench,
+        wire_dialect=wire_dialect(args),
     )
     if args.agent_status:
         from mesodesk.contract import AgentStatus
@@ -118,11 +138,14 @@ async def serve(args: argparse.Namespace, api_key: str) -> None:
 
         threading.Thread(target=watch_stdin, name="stdin-watch", daemon=True).start()
     if args.ready_json:
-        print(json.dumps({"url": server.url, "api_key": api_key, "data_dir": str(data_dir)}), flush=True)
+        print(json.dumps({"url": server.url, "api_key": api_key, "data_dir": str(data_dir),
+                          "wire_dialect": str(server.wire_dialect)}), flush=True)
     else:
         print(f"MesoLive simulator listening on {server.url}", flush=True)
         print(f"API key: {api_key}", flush=True)
         print(f"Data: {data_dir}", flush=True)
+        if not server.wire_dialect.is_default:
+            print(f"Wire dialect: {server.wire_dialect}", flush=True)
     try:
         await stop.wait()
     finally:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from mesodesk.contract import LivePositionDetails
+from mesodesk.sim.dialect import WireDialect
 from mesodesk.sim.events import EventLog
 from mesodesk.sim.idempotency import IdempotencyService
 from mesodesk.sim.market import Market
@@ -24,6 +25,7 @@ class SimContext:
     events: EventLog
     idempotency: IdempotencyService
     active_streams: int = 0
+    wire_dialect: WireDialect = field(default_factory=WireDialect)  # how the server writes JSON
     # Domain services, created in SimulatorServer._build_services.
     jobs: Any = None  # prepare jobs (entry/exit/adjustment)
     signals: Any = None  # periodic signal evaluator

@@ -18,16 +18,23 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from pydantic import BaseModel, ValidationError
+
 from mesodesk.contract import (
+    ALL_METHODS,
     IdempotencyOperation,
     IdempotencyRecord,
     IdempotencyRecordStatus,
+    PreparePositionAdjustmentResult,
+    PreparePositionEntryResult,
+    PreparePositionExitResult,
     StatusCode,
     WireModel,
     dumps,
     loads,
     request_hash,
 )
+from mesodesk.sim.dialect import WireDialect
 from mesodesk.sim.hubs.api import ApiFailure
 from mesodesk.sim.store import Store
 
@@ -35,6 +42,26 @@ T = TypeVar("T")
 
 #: fields of the record derived from a successful result (LiveOrderIds, LiveExecPlanId, JobId, ...)
 Describe = Callable[[Any], dict[str, Any]]
+
+
+#: the result model of each idempotent operation (its members are named like their hub methods)
+RESULT_MODELS: dict[str, Any] = {m.name: m.result_model for m in ALL_METHODS if m.idempotent}
+#: what a prepare job's ``JobResult`` holds once it completed
+JOB_RESULT_MODELS: dict[IdempotencyOperation, type[WireModel]] = {
+    IdempotencyOperation.StartPreparePositionEntry: PreparePositionEntryResult,
+    IdempotencyOperation.StartPreparePositionExit: PreparePositionExitResult,
+    IdempotencyOperation.StartPreparePositionAdjustment: PreparePositionAdjustmentResult,
+}
+
+
+def _typed(model: Any, raw: Any) -> Any:
+    """``raw`` (wire JSON the simulator stored) as ``model``, or as it is if it does not fit."""
+    if raw is None or not (isinstance(model, type) and issubclass(model, BaseModel)):
+        return raw
+    try:
+        return model.model_validate(raw)
+    except ValidationError:
+        return raw
 
 
 class IdempotencyService:
@@ -68,14 +95,33 @@ class IdempotencyService:
         self.store.put("idempotency", record.idempotency_key, record)
         self.records[record.idempotency_key] = record
 
+    @staticmethod
+    def response_data(record: IdempotencyRecord) -> Any:
+        """The original response's ``Data``, typed as the operation's result (so it is written
+        in the server's wire dialect, like any result)."""
+        raw = loads(record.response_data) if record.response_data else None
+        return _typed(RESULT_MODELS.get(record.operation.value), raw)
+
+    @classmethod
+    def for_wire(cls, record: IdempotencyRecord, dialect: WireDialect) -> IdempotencyRecord:
+        """``record`` as a server speaking ``dialect`` would report it: its JSON ``ResponseData``
+        and ``JobResult`` (stored as documented) rewritten in that dialect."""
+        if dialect.is_default:
+            return record
+        update: dict[str, Any] = {}
+        if record.response_data:
+            update["response_data"] = dialect.dumps(cls.response_data(record)).decode()
+        if record.job_result is not None:
+            update["job_result"] = _typed(JOB_RESULT_MODELS.get(record.operation), record.job_result)
+        return record.model_copy(update=update)
+
     def _replay(self, record: IdempotencyRecord, digest: str) -> None:
         if record.request_hash != digest:
             raise ApiFailure(StatusCode.Conflict, f"IdempotencyKey {record.idempotency_key!r} was already used "
                              "for a different request", code="IdempotencyKeyReused")
         if record.status == IdempotencyRecordStatus.Completed:
-            data = loads(record.response_data) if record.response_data else None
             raise ApiFailure(StatusCode.DuplicateRequest, "already completed for this IdempotencyKey",
-                             code="DuplicateRequest", data=data)
+                             code="DuplicateRequest", data=self.response_data(record))
         if record.status == IdempotencyRecordStatus.Failed:
             raise ApiFailure(record.response_status or StatusCode.InternalError,
                              record.response_message or record.error_message or "the original request failed",

@@ -8,9 +8,10 @@ import ssl
 from datetime import UTC, datetime
 from pathlib import Path
 
-from mesodesk.contract import HUB_PATHS, dumps
+from mesodesk.contract import HUB_PATHS
 from mesodesk.sim.clock import TradingClock
 from mesodesk.sim.context import SimContext
+from mesodesk.sim.dialect import WireDialect
 from mesodesk.sim.events import EventLog
 from mesodesk.sim.hubs.admin import ADMIN_HUB_PATH, build_admin_hub
 from mesodesk.sim.hubs.bench import BENCH_HUB_PATH, build_bench_hub
@@ -46,7 +47,14 @@ class SimulatorServer:
         keep_alive_interval: float = 15.0,
         client_timeout: float = 30.0,
         bench: bool = False,
+        wire_dialect: WireDialect | str | None = None,
     ) -> None:
+        """``wire_dialect``: how results, stream items and events are written (a
+        :class:`WireDialect` or its spec such as ``"camel+int-enums"``; default: PascalCase
+        names and enum names, as MesoLive documents them)."""
+        if isinstance(wire_dialect, str):
+            wire_dialect = WireDialect.parse(wire_dialect)
+        self.wire_dialect = wire_dialect or WireDialect()
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.store = Store(self.data_dir / DB_NAME)
@@ -58,12 +66,12 @@ class SimulatorServer:
         self.events = EventLog(self.store)
         self.context = SimContext(
             self.world, self.market, self.ticker, PositionPricer(self.market), self.events,
-            IdempotencyService(self.store),
+            IdempotencyService(self.store), wire_dialect=self.wire_dialect,
         )
         self._build_services()
         self.signalr = SignalRServer(
             authenticate=constant_time_token_check(api_key),
-            dumps=dumps,
+            dumps=self.wire_dialect.dumps,
             keep_alive_interval=keep_alive_interval,
             client_timeout=client_timeout,
             max_message_size=4 << 20,
@@ -125,7 +133,7 @@ class SimulatorServer:
         self.events.start()
         self.ticker.start()
         self.context.signals.start()
-        log.info("MesoLive simulator on %s (data in %s)", self.url, self.data_dir)
+        log.info("MesoLive simulator on %s (data in %s, wire dialect %s)", self.url, self.data_dir, self.wire_dialect)
 
     async def stop(self) -> None:
         await self.ticker.stop()

@@ -5,6 +5,9 @@ and Qt virtual overrides end in), ``threading.excepthook`` and the asyncio
 loop's exception handler (unretrieved task exceptions) to :class:`ErrorHub`.
 The hub logs each one with its traceback and emits ``sig_error`` for the panel.
 
+Expected failures the app explains itself (connection problems, a simulator crash) go
+through :meth:`ErrorHub.explain`: a one-line summary and plain details, no traceback.
+
 It also installs :class:`ErrorLogForwarder` on the ``mesodesk`` logger: every
 ERROR record of ``mesodesk.*`` (SDK handler exceptions the SDK logs and
 swallows, failed Session tasks, failed refreshes) reaches the panel too.
@@ -37,6 +40,9 @@ from PySide6.QtWidgets import (
 
 log = logging.getLogger("mesodesk.errors")
 
+#: a log record attribute: the failure was explained to the user already (no stderr echo needed)
+EXPLAINED = "mesodesk_explained"
+
 
 @dataclass(frozen=True)
 class ErrorRecord:
@@ -58,6 +64,12 @@ class ErrorHub(QObject):
             details = "".join(traceback.format_exception(exc)) if exc is not None else summary
         log.error("%s\n%s", summary, details)
         self.add(summary, details)
+
+    def explain(self, summary: str, details: str) -> ErrorRecord:
+        """Show an expected failure the app has put in words (a refused key, an unreachable host,
+        a simulator crash): no traceback. Logged at WARNING, marked so it is not echoed to stderr."""
+        log.warning("%s\n%s", summary, details, extra={EXPLAINED: True})
+        return self.add(summary, details)
 
     def add(self, summary: str, details: str) -> ErrorRecord:
         """Show an error that is already in the log (used by :class:`ErrorLogForwarder`)."""

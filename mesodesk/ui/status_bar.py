@@ -1,12 +1,26 @@
-"""Status bar: connection state per hub, latency, last event seq id, server URL, activity."""
+"""Status bar: connection state per hub, why a hub is not connected, latency, last event seq id,
+server URL, activity.
+
+The notice label says in one line why the console is not connected ("Reconnecting: nothing
+is listening on 127.0.0.1:5057 (connection refused)"), or what the app did about it ("The
+embedded simulator stopped unexpectedly ...; restarted"). It elides to the space it has
+(the full text is its tooltip), so a long message never widens the window.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QStatusBar
+import time
 
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import QLabel, QSizePolicy, QStatusBar, QWidget
+
+from mesodesk.core.connection_problems import explain_connection_error, session_connect_error
 from mesodesk.core.errors import ConnectionState
 from mesodesk.core.session import Session
 from mesodesk.ui.theme import colors
+
+LEVELS = ("error", "warn", "ok", "info")
 
 
 def state_color(state: ConnectionState) -> str:
@@ -18,10 +32,46 @@ def state_color(state: ConnectionState) -> str:
     return c.state_bad
 
 
+def level_color(level: str) -> str:
+    c = colors()
+    return {"error": c.state_bad, "warn": c.state_warn, "ok": c.state_ok}.get(level, c.muted)
+
+
+class ElidedLabel(QLabel):
+    """A one-line label that elides its text to its width instead of asking for more."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._full = ""
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setMinimumWidth(60)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+
+    def full_text(self) -> str:
+        return self._full
+
+    def set_full_text(self, text: str) -> None:
+        self._full = text
+        self.setToolTip(text)
+        self._elide()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        width = max(self.width(), self.minimumWidth())
+        super().setText(self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight, width))
+
+
 class ConnectionStatus:
     """Owns the status-bar labels; ``refresh()`` re-reads the session (cheap, ~4 Hz)."""
 
+    #: a hub not connected for this long gets its reason shown (a reconnect usually takes less)
+    explain_after_s = 1.5
+
     def __init__(self, bar: QStatusBar, session: Session) -> None:
+        self.bar = bar
         self.session = session
         self.hub_labels: dict[str, QLabel] = {}
         for hub in session.hubs:
@@ -29,6 +79,15 @@ class ConnectionStatus:
             label.setObjectName(f"{hub}HubStatus")
             self.hub_labels[hub] = label
             bar.addWidget(label)
+        self.notice_label = ElidedLabel()
+        self.notice_label.setObjectName("connectionNotice")
+        bar.addWidget(self.notice_label, 1)
+        self._notice = ""
+        self._notice_level = "info"
+        self._notice_timer = QTimer(self.notice_label)
+        self._notice_timer.setSingleShot(True)
+        self._notice_timer.timeout.connect(self.clear_notice)
+        self._down_since: float | None = None
         self.latency_label = self._permanent(bar, "latencyStatus", "Round trip of a cheap hub call, every few seconds")
         self.seq_label = self._permanent(bar, "eventSeqStatus", "Last Event Hub sequence id seen")
         self.updates_label = self._permanent(bar, "updatesStatus", "Open positions and stream updates received")
@@ -52,10 +111,61 @@ class ConnectionStatus:
         label.setText(f"<span style='color:{state_color(state)}'>●</span> {hub.capitalize()}: {state.value}")
         label.setToolTip(f"{hub} hub: {state.value}")
 
+    # -- the notice: why not connected, or what the app did ----------------------------------
+    def show_notice(self, text: str, level: str = "info", timeout_ms: int | None = None) -> None:
+        """Show ``text`` (one line) until replaced, cleared, or ``timeout_ms`` passed. It wins
+        over the automatic "Reconnecting: <reason>" explanation while shown."""
+        self._notice = text
+        self._notice_level = level if level in LEVELS else "info"
+        self.bar.clearMessage()  # a transient message would hide it; the notice is the newer news
+        self._notice_timer.stop()
+        if timeout_ms:
+            self._notice_timer.start(timeout_ms)
+        self._paint_notice(text, self._notice_level)
+
+    def clear_notice(self) -> None:
+        self._notice = ""
+        self._notice_timer.stop()
+        self._paint_notice("", "info")
+        self.refresh()
+
+    @property
+    def notice(self) -> str:
+        """The text the notice label shows now (explicit or automatic), unelided."""
+        return self.notice_label.full_text()
+
+    def _paint_notice(self, text: str, level: str) -> None:
+        self.notice_label.setStyleSheet(f"color: {level_color(level)}" if text else "")
+        self.notice_label.set_full_text(text)
+
+    def _auto_notice(self) -> str:
+        """Why the Control (or another) hub is not connected, once that lasted a moment; else ''."""
+        states = {hub: self.session.hub_state(hub) for hub in self.hub_labels}
+        down = [hub for hub, state in states.items()
+                if state in (ConnectionState.CONNECTING, ConnectionState.RECONNECTING)]
+        if not down:
+            self._down_since = None
+            return ""
+        now = time.monotonic()
+        if self._down_since is None:
+            self._down_since = now
+        if now - self._down_since < self.explain_after_s:
+            return ""
+        error = session_connect_error(self.session)
+        if error is None:
+            return ""
+        problem = explain_connection_error(None, self.session.url, last_error=error)
+        verb = "Reconnecting" if ConnectionState.RECONNECTING in states.values() else "Connecting"
+        return f"{verb}: {problem.reason}; retrying"
+
     def refresh(self) -> None:
         state = self.session.state
         for hub in self.hub_labels:
             self.show_hub(hub, self.session.hub_state(hub))
+        if not self._notice:
+            auto = self._auto_notice()
+            if auto != self.notice_label.full_text():
+                self._paint_notice(auto, "warn")
         latency = state.latency_ms
         self.latency_label.setText("RTT –" if latency is None else f"RTT {latency:,.0f} ms")
         self.seq_label.setText(f"Event #{state.last_event_seq:,}")

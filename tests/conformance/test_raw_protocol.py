@@ -128,6 +128,33 @@ async def test_record_split_across_frames(http: aiohttp.ClientSession, env: Env)
     assert (await w.recv())["result"] == "split"
 
 
+@pytest.mark.parametrize("version", [0, 1])
+async def test_protocol_versions_up_to_ours_are_accepted(http: aiohttp.ClientSession, env: Env, version: int) -> None:
+    """ASP.NET Core's ``IsVersionSupported(version) => version <= Version``: a version 0 client
+    (signalrcore sends the negotiate version) is served like a version 1 one."""
+    w = await connect(http, env, handshake=None)
+    await w.ws.send_str(f'{{"protocol":"json","version":{version}}}' + RS)
+    assert await w.recv() == {}
+    [conn] = env.hub.connections
+    assert conn.protocol_version == version
+    await w.send({"type": 1, "invocationId": "1", "target": "Add", "arguments": [2, 3]})
+    assert await w.recv() == {"type": 3, "invocationId": "1", "result": 5}
+    await w.send({"type": 4, "invocationId": "2", "target": "Counter", "arguments": [2, 0]})
+    assert [await w.recv() for _ in range(3)] == [
+        {"type": 2, "invocationId": "2", "item": 0},
+        {"type": 2, "invocationId": "2", "item": 1},
+        {"type": 3, "invocationId": "2"},
+    ]
+
+
+async def test_protocol_version_above_ours_is_refused_as_aspnet_does(http: aiohttp.ClientSession, env: Env) -> None:
+    w = await connect(http, env, handshake=None)
+    await w.ws.send_str('{"protocol":"json","version":2}' + RS)
+    assert await w.recv() == {"error": "The server does not support version 2 of the 'json' protocol."}
+    await w.expect_closed()
+    assert not env.hub.connections
+
+
 @pytest.mark.parametrize(
     "handshake,error",
     [

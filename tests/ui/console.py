@@ -12,6 +12,7 @@ from PySide6.QtCore import Qt
 
 from mesodesk.core.session import Session
 from mesodesk.core.trading.desk import TradingDesk
+from mesodesk.sim.dialect import WireDialect
 from mesodesk.sim.server import SimulatorServer
 from mesodesk.ui.errors import ErrorHub, ErrorRecord, install_log_forwarding
 from mesodesk.ui.main_window import MainWindow
@@ -49,7 +50,8 @@ def proxy_texts(view, key: str) -> list[str]:
 
 @asynccontextmanager
 async def console(qtbot, tmp_path: Path, seed: int = 5, *, defer_charts: bool = False) -> AsyncIterator[Console]:
-    server = SimulatorServer(tmp_path / "sim", API_KEY, seed=seed, speed=60.0, tick_interval=0.05)
+    server = SimulatorServer(tmp_path / "sim", API_KEY, seed=seed, speed=60.0, tick_interval=0.05,
+                             wire_dialect=WireDialect.from_env())  # $MESODESK_WIRE_DIALECT
     await server.start(port=0)
     session = Session(server.url, API_KEY, embedded=True)
     errors = ErrorHub()

@@ -18,6 +18,7 @@ from mesodesk.contract import (
     PositionExitPreparationFailedEvent,
     PreparationStatus,
 )
+from mesodesk.core.errors import ConnectionState, MesoLiveApiException, OutcomeUnknownError
 from mesodesk.core.session import Session
 from mesodesk.core.trading.outcome import UnknownListener, new_key, watch_outcome
 from mesodesk.core.trading.plan import AnyResult, FlowKind
@@ -68,6 +69,8 @@ class PrepareJob:
     """
 
     poll_interval = 0.25
+    #: seconds without an answer about the job (the hub down) before its outcome is reported unknown
+    give_up_after = 60.0
 
     def __init__(self, session: Session, kind: FlowKind, args: dict[str, Any],
                  on_progress: ProgressListener | None = None, on_unknown: UnknownListener | None = None) -> None:
@@ -121,14 +124,27 @@ class PrepareJob:
 
     async def _poll(self) -> None:
         status_of = getattr(self.session.control, self.kind.status)
+        loop = asyncio.get_running_loop()
+        down_since: float | None = None
         while True:
             try:
                 status = await status_of(job_id=self.job_id)
             except asyncio.CancelledError:
                 raise
-            except Exception:  # a drop: the event or the next poll will tell
+            except MesoLiveApiException as exc:  # e.g. NotFound: the server no longer knows the job
+                self._finish(error=PrepareFailed(exc.message or str(exc)), source="poll")
+                return
+            except Exception as exc:  # a drop: the event or the next poll will tell, unless it stays down
+                down_since = loop.time() if down_since is None else down_since
+                closed = self.session.control.state == ConnectionState.DISCONNECTED
+                if closed or loop.time() - down_since > self.give_up_after:
+                    self._finish(error=OutcomeUnknownError(self.kind.status, self.idempotency_key,
+                                                           f"no answer about job {self.job_id}: {exc}"),
+                                 source="poll")
+                    return
                 await asyncio.sleep(self.poll_interval)
                 continue
+            down_since = None
             if status.status == PreparationStatus.Completed:
                 self._finish(status.result, source="poll")
                 return

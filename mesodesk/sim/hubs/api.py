@@ -33,7 +33,15 @@ from mesodesk.contract import (
 )
 from mesodesk.sim.signalr import Hub, HubError, ServerConnection
 
+try:  # the contract's tolerant reader: property names in any case, as ASP.NET Core binds arguments
+    from mesodesk.contract.wire_read import ReadReport, normalize
+except ImportError:  # a contract without it: arguments are read by their documented names only
+    ReadReport = normalize = None  # type: ignore[assignment,misc]
+
 log = logging.getLogger("mesodesk.sim.api")
+
+#: whether arguments are read whatever the case of their property names (``brokerAccountId``)
+READS_ANY_CASE = normalize is not None
 
 A = TypeVar("A", bound=WireModel)
 T = TypeVar("T")
@@ -80,6 +88,31 @@ def _int_out_of_range(value: Any, path: str) -> str | None:
     return None
 
 
+def _canonical_names(model: type[A], raw: dict[str, Any]) -> Any:
+    """``raw`` with its property names as documented, whatever their case (ASP.NET Core binds
+    arguments case-insensitively: a client may send camelCase). Values are left to validation:
+    an unknown enum member is refused, as before."""
+    if normalize is None:
+        return raw
+    report = ReadReport()
+    renamed = normalize(model, raw, report)
+    if not report.renamed:
+        return raw
+    return _received(renamed) if report.unknown_members else renamed
+
+
+def _received(value: Any) -> Any:
+    """``value`` with each stand-in for an unknown enum member back to the value received
+    (validation then refuses it: ASP.NET Core fails to bind an unknown enum name too)."""
+    if isinstance(value, dict):
+        return {k: _received(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_received(v) for v in value]
+    if getattr(value, "is_unknown", False) is True:
+        return getattr(value, "wire_value", value)
+    return value
+
+
 def parse_args(model: type[A], raw: Any) -> A:
     if not isinstance(raw, dict):
         raise ApiFailure(StatusCode.InvalidArguments, f"{model.__name__} must be a JSON object",
@@ -89,7 +122,7 @@ def parse_args(model: type[A], raw: Any) -> A:
         raise ApiFailure(StatusCode.InvalidArguments, f"invalid {model.__name__}: {too_big}: integer out of the "
                          "64-bit range", validation_errors={too_big: ["integer out of the 64-bit range"]})
     try:
-        return model.model_validate(raw)
+        return model.model_validate(_canonical_names(model, raw))
     except ValidationError as exc:
         errors = validation_errors(exc)
         first = next(iter(errors.items()))

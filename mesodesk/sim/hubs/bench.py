@@ -12,7 +12,6 @@ from typing import Any
 
 import orjson
 
-from mesodesk.contract import dumps
 from mesodesk.sim.context import SimContext
 from mesodesk.sim.signalr import Hub, HubError, ServerConnection
 
@@ -28,7 +27,7 @@ def build_bench_hub(ctx: SimContext) -> Hub:
             raise HubError("no open position to sample")
         entry = ctx.pricer.position_entry(position.id, position.underlying or "SPX",
                                           ctx.world.position_legs(position.id), position.qty_multiplier)
-        return dumps(entry)
+        return ctx.wire_dialect.dumps(entry)
 
     @hub.stream("StreamSyntheticPositionData")
     async def stream_synthetic(conn: ServerConnection, args: Any) -> AsyncIterator[Any]:

@@ -38,7 +38,7 @@ def register(hub: Hub, ctx: SimContext) -> None:
         record = ctx.idempotency.get(args.idempotency_key)
         if record is None:
             raise not_found("idempotency record", args.idempotency_key)
-        return record
+        return ctx.idempotency.for_wire(record, ctx.wire_dialect)
 
     @implements(hub)
     async def send_order(conn: ServerConnection, args: SendOrderArgs) -> Any:

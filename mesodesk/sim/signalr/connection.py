@@ -82,6 +82,7 @@ class ServerConnection:
         self._slots = asyncio.Semaphore(options.max_parallel_invocations)
         self._closing = False
         self._handshake_done = False
+        self.protocol_version: int | None = None  # the hub protocol version the client's handshake asked for
 
     def __repr__(self) -> str:
         return f"<ServerConnection {self.connection_id} hub={self.hub.name} user={self.user_id}>"
@@ -274,8 +275,10 @@ class ServerConnection:
             proto, version = p.parse_handshake(records[0])
             if proto != "json":
                 error = f"The protocol '{proto}' is not supported."
-            elif version != 1:
+            elif not p.version_supported(version):
                 error = f"The server does not support version {version} of the 'json' protocol."
+            else:
+                self.protocol_version = version
         except p.ProtocolError as exc:
             error = str(exc)
         if error is not None:

@@ -16,6 +16,13 @@ import orjson
 
 RS = b"\x1e"
 
+#: The JSON hub protocol version this server speaks. As in ASP.NET Core
+#: (``JsonHubProtocol.IsVersionSupported(version) => version <= Version``) a client may ask
+#: for any version up to it: version 0 clients (e.g. signalrcore, which sends the negotiate
+#: version) get the same messages, since versions 0 and 1 of the JSON protocol do not differ.
+#: Version 2 (stateful reconnect: Ack/Sequence messages) is not implemented.
+JSON_PROTOCOL_VERSION = 1
+
 Dumps = Callable[[Any], bytes]
 
 
@@ -92,6 +99,11 @@ def parse_handshake(record: bytes) -> tuple[str, int]:
     if not isinstance(protocol, str) or not isinstance(version, int) or isinstance(version, bool):
         raise ProtocolError("Handshake request is missing 'protocol' or 'version'.")
     return protocol, version
+
+
+def version_supported(version: int) -> bool:
+    """ASP.NET Core's rule: every version up to the server's own."""
+    return version <= JSON_PROTOCOL_VERSION
 
 
 def _require_str(data: dict[str, Any], key: str) -> None:
