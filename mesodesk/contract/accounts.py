@@ -22,8 +22,9 @@ __all__ = [
 
 
 class LiveAccount(WireModel):
-    """[D]. ``CreatedAt`` is documented not-required/not-nullable; we treat it as
-    always sent (required). ``ActivePositions`` defaults to 0."""
+    """A broker account (``GetAccount`` result, ``ListAccounts`` item). ``CreatedAt`` is
+    always sent; ``ActivePositions`` defaults to 0.
+    """
 
     broker_account_id: str
     broker_type: BrokerType
@@ -39,7 +40,9 @@ class LiveAccount(WireModel):
 
 
 class AgentInfo(WireModel):
-    """[U] decision: ``{Connector, Provider?, Status, LastSnapshotAt?, BrokerAccountIds?, Message?}``."""
+    """One connected agent: its connector, the data provider it serves, its status and the
+    broker accounts it handles.
+    """
 
     connector: AgentConnector
     provider: DataProviderType | None = None
@@ -50,17 +53,17 @@ class AgentInfo(WireModel):
 
 
 class ListAgentsArgs(WireModel):
-    """[I] no fields."""
+    """``ListAgents`` takes no arguments."""
 
 
 class ListAgentsResult(WireModel):
-    """[U] decision: ``{Agents: list[AgentInfo]}`` (not paged)."""
+    """``ListAgents`` result: every agent (not paged)."""
 
     agents: list[AgentInfo]
 
 
 class ListAccountsArgs(PagedArgs):
-    """[I] paged; [U] decision: optional filters ``BrokerType`` and ``IsPaperAccount``."""
+    """``ListAccounts`` filters (paged): ``BrokerType`` and ``IsPaperAccount``, both optional."""
 
     broker_type: BrokerType | None = None
     is_paper_account: bool | None = None
@@ -71,6 +74,6 @@ class ListAccountsResult(Page[LiveAccount]):
 
 
 class GetAccountArgs(WireModel):
-    """[I] ``BrokerAccountId``. Result: ``LiveAccount``."""
+    """``GetAccount`` args. Result: ``LiveAccount``."""
 
     broker_account_id: str = Field(min_length=1)

@@ -13,12 +13,12 @@
 * Reading is tolerant of other dialects (camelCase names, int enums, unknown enum
   members, unknown fields): see :mod:`mesodesk.contract.wire_read`. Writing is not:
   ``dumps`` always writes the documented PascalCase names and enum member names.
+* Requiredness: a required, non-nullable field has no default. Every *nullable* field
+  defaults to ``None`` (a sender may omit it, and ``dumps`` still writes an explicit
+  ``null``). Non-required, non-nullable fields get a neutral default (``0``, ``All``...).
 
-[U] decision (requiredness): the model docs have "Required" and "Nullable"
-columns. Required + non-nullable fields have no default. Every *nullable* field
-defaults to ``None`` (so a sender may omit it, and ``dumps`` still writes an
-explicit ``null``). Non-required, non-nullable fields get a neutral default
-(``0``, ``All``...), noted where they appear.
+Where each rule comes from (MesoLive's documentation, inference, or a mesodesk
+decision) is recorded in the documentation's "Contract decisions" page.
 """
 
 from __future__ import annotations
@@ -26,12 +26,14 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler, StringConstraints
 from pydantic.alias_generators import to_pascal
 from pydantic_core import CoreSchema, SchemaValidator, core_schema
+
+from ._lazydoc import WireModelMeta
 
 __all__ = [
     "IDEMPOTENCY_KEY_PATTERN",
@@ -134,7 +136,7 @@ class _UtcDatetimeSchema:
 #: An aware UTC datetime. Naive input is taken as UTC; serialized ISO-8601 with ``Z``.
 UtcDatetime = Annotated[datetime, _UtcDatetimeSchema()]
 
-#: [U] decision: idempotency keys are case-sensitive, 1-128 chars of ``[A-Za-z0-9._:-]``
+#: Idempotency keys are case-sensitive, 1-128 chars of ``[A-Za-z0-9._:-]``
 #: (same rule as the MesoSim REST API). Documented key prefixes such as
 #: ``prep_entry_``/``send_order_`` are a convention only and are not enforced.
 IDEMPOTENCY_KEY_PATTERN = r"^[A-Za-z0-9._:-]{1,128}$"
@@ -143,13 +145,17 @@ IdempotencyKey = Annotated[
     str, StringConstraints(min_length=1, max_length=128, pattern=IDEMPOTENCY_KEY_PATTERN)
 ]
 
-#: [U] decision: page sizes are 1..1000; ``None`` means the server default
+#: Page sizes are 1..1000; ``None`` means the server default
 #: (100 for List* methods, 500 for GetEventsSince).
 PageLimit = Annotated[int, Field(ge=1, le=1000)]
 
 
-class WireModel(BaseModel):
-    """Base class of every args/result/entity/event model on the MesoLive wire."""
+class WireModel(BaseModel, metaclass=WireModelMeta):
+    """Base class of every args/result/entity/event model on the MesoLive wire.
+
+    ``help(Model)`` and ``Model.describe()`` list a model's fields (wire name, attribute,
+    type, required, nullable, default).
+    """
 
     model_config = ConfigDict(
         alias_generator=to_pascal,
@@ -160,6 +166,52 @@ class WireModel(BaseModel):
         use_enum_values=False,
         defer_build=True,  # schemas are built on first use: start-up imports ~190 models
     )
+
+    @classmethod
+    def describe(cls) -> str:
+        """A text table of this model's fields: wire name, attribute, type, required,
+        nullable, default, and what the docstring says about each (``print(LivePosition.describe())``)."""
+        from .fields import describe
+
+        return describe(cls)
+
+    if not TYPE_CHECKING:  # hidden from type checkers, as pydantic's own: ``model.Typo`` stays an error
+        # Reading by the reference's (wire) spelling: ``position.Name`` is ``position.name``.
+        # ``__getattr__`` runs only when normal lookup fails, so field access costs nothing more.
+
+        def __getattr__(self, item: str) -> Any:
+            if item[:1] != "_":
+                name = _wire_names(type(self)).get(item)
+                if name is not None:
+                    return getattr(self, name)
+            return super().__getattr__(item)
+
+        def _setattr_handler(self, name: str, value: Any) -> Any:
+            # pydantic calls this for a name it has not memoized a setter for (never for fields)
+            field = _wire_names(type(self)).get(name)
+            if field is not None:
+                raise AttributeError(f"{type(self).__name__}.{name} is a read-only alias; assign .{field} instead")
+            return super()._setattr_handler(name, value)
+
+    def __dir__(self) -> list[str]:
+        return sorted({*super().__dir__(), *_wire_names(type(self))})
+
+
+#: model class -> {wire name -> attribute name} of its fields whose names differ
+_WIRE_NAMES: dict[type[BaseModel], dict[str, str]] = {}
+
+
+def _wire_names(cls: type[BaseModel]) -> dict[str, str]:
+    """The fields of ``cls`` by their wire (alias) spelling: ``{"Name": "name", "RealizedPnL": "realized_pnl"}``."""
+    found = _WIRE_NAMES.get(cls)
+    if found is None:
+        found = {}
+        for name, info in cls.__pydantic_fields__.items():
+            alias = info.validation_alias if isinstance(info.validation_alias, str) else info.alias
+            if alias and alias != name and not alias.startswith("_"):
+                found[alias] = name
+        _WIRE_NAMES[cls] = found  # one dict per class; a racing thread builds an equal one
+    return found
 
 
 def _normalize_decimal(d: Decimal) -> bytes:

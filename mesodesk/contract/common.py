@@ -24,7 +24,7 @@ T = TypeVar("T")
 
 
 class MesoLiveApiError(WireModel):
-    """[D] all fields optional and nullable."""
+    """Error details of a failed call; every field is optional and nullable."""
 
     code: str | None = None
     detail: str | None = None
@@ -33,11 +33,11 @@ class MesoLiveApiError(WireModel):
 
 
 class MesoLiveApiResponse(WireModel, Generic[T]):
-    """Envelope returned by every non-stream hub method.
+    """Envelope returned by every non-stream hub method: ``Status``, ``Message``,
+    ``Error``, ``Data``.
 
-    [I] field names Status/Message/Error/Data. [U] decision: a ``DuplicateRequest``
-    response carries the original call's ``Data``; ``Data`` is null on other
-    failures, ``Error`` is null on success. Use ``MesoLiveApiResponse[LiveAccount]``
+    A ``DuplicateRequest`` response carries the original call's ``Data``; ``Data`` is null
+    on other failures, ``Error`` is null on success. Use ``MesoLiveApiResponse[LiveAccount]``
     to parse ``Data`` as a given type.
     """
 
@@ -52,10 +52,10 @@ class MesoLiveApiResponse(WireModel, Generic[T]):
 
 
 class PagedArgs(WireModel):
-    """Paging mixin for List* args. [I] ``Limit``/``ContinuationToken``.
+    """Paging fields of every List* args model: ``Limit`` and ``ContinuationToken``.
 
-    [U] decision: ``Limit`` is 1..1000, null = server default (100). The token is
-    opaque; null asks for the first page.
+    ``Limit`` is 1..1000, null = server default (100). The token is opaque; null asks
+    for the first page.
     """
 
     limit: PageLimit | None = None
@@ -63,14 +63,14 @@ class PagedArgs(WireModel):
 
 
 class Page(WireModel, Generic[T]):
-    """[U] decision: paged result ``{Items, ContinuationToken}``; a null token = last page."""
+    """A page of a List* method: ``{Items, ContinuationToken}``; a null token = last page."""
 
     items: list[T]
     continuation_token: str | None = None
 
 
 class IdempotencyRecord(WireModel):
-    """[D] recorded outcome of an idempotent call (GetIdempotencyRecord result).
+    """Recorded outcome of an idempotent call (``GetIdempotencyRecord`` result).
 
     ``JobResult`` is a .NET ``JsonElement``: any JSON value. ``ResponseData`` is the
     raw serialized ``Data`` of the original response (a JSON string).
@@ -96,15 +96,18 @@ class IdempotencyRecord(WireModel):
 
 
 class GetIdempotencyRecordArgs(WireModel):
-    """[I] ``IdempotencyKey``. Read-only: the lookup itself is not recorded."""
+    """``GetIdempotencyRecord`` args: the ``IdempotencyKey``. Read-only: the lookup
+    itself is not recorded.
+    """
 
     idempotency_key: IdempotencyKey
 
 
 def request_hash(args: WireModel) -> str:
-    """[U] decision: ``RequestHash`` = sha256 hex of the canonical wire JSON of the
-    args (keys sorted at every level, ``IdempotencyKey`` removed, numbers
-    normalized through one JSON round trip). Same key + different hash -> ``Conflict``."""
+    """``RequestHash`` = sha256 hex of the canonical wire JSON of the args (keys sorted
+    at every level, ``IdempotencyKey`` removed, numbers normalized through one JSON round
+    trip). Same key + different hash -> ``Conflict``.
+    """
     payload = loads(dumps(args))
     if isinstance(payload, dict):
         payload.pop("IdempotencyKey", None)

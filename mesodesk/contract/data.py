@@ -1,7 +1,6 @@
 """Data hub args and entries (streams yield bare entries; snapshots return them in the envelope).
 
-[D] ``StreamPositionDataArgs`` / ``PositionDataEntry``; every other model here is
-[I]/[U] by analogy (section 4.2 of the notes). Shared [U] decisions:
+Shared rules:
 
 * Every entry carries ``Timestamp`` (UTC time the values were computed) and, when
   known, ``UnderlyingPrice``.
@@ -53,7 +52,7 @@ __all__ = [
 
 
 class _FieldsArgs(WireModel):
-    """[D] quote-basis selectors, default ``All`` (not required, not nullable)."""
+    """Quote-basis selectors, each defaulting to ``All``."""
 
     price_fields: QuoteFields = LiveQuoteFields.All
     greek_fields: QuoteFields = LiveQuoteFields.All
@@ -65,23 +64,25 @@ class _FieldsArgs(WireModel):
 
 
 class StreamPositionDataArgs(_FieldsArgs):
-    """[D]."""
+    """``StreamPositionData`` args: the position and which blocks (position, legs, leg
+    groups) and quote bases to send.
+    """
 
     position_id: int
-    include_position: DataInclude
-    include_legs: DataInclude
-    include_leg_groups: DataInclude
+    include_position: DataInclude = LiveDataInclude.All
+    include_legs: DataInclude = LiveDataInclude.All
+    include_leg_groups: DataInclude = LiveDataInclude.All
 
 
 class GetPositionSnapshotArgs(StreamPositionDataArgs):
-    """[I] same fields as StreamPositionDataArgs."""
+    """``GetPositionSnapshot`` args: the same fields as ``StreamPositionDataArgs``."""
 
 
 class PositionDataEntry(WireModel):
-    """[D] blocks (all nullable). Leg dicts keyed by live leg id, leg-group dicts by
-    leg group id ([I] ``LegGroup*`` by symmetry with ``IncludeLegGroups``).
-
-    [U] decision: added ``PositionId``, ``Timestamp`` and ``UnderlyingPrice``.
+    """Live pricing of one position (``StreamPositionData`` item): position, leg and
+    leg-group blocks, all nullable. Leg dicts are keyed by live leg id, leg-group dicts by
+    leg group id. ``PositionId``, ``Timestamp`` and ``UnderlyingPrice`` say which position,
+    when, and at what underlying price.
     """
 
     position_id: int | None = None
@@ -106,7 +107,7 @@ class GetPositionSnapshotResult(PositionDataEntry):
 
 
 class StreamLegDataArgs(_FieldsArgs):
-    """[I] ``{LegId, PriceFields, GreekFields, PnlFields, Include, Provider?}``."""
+    """``StreamLegData`` args: ``{LegId, PriceFields, GreekFields, PnlFields, Include, Provider?}``."""
 
     leg_id: int
     include: DataInclude = LiveDataInclude.All
@@ -117,7 +118,7 @@ class GetLegSnapshotArgs(StreamLegDataArgs):
 
 
 class LegDataEntry(WireModel):
-    """[I] ``{Prices, Greeks, PnLs}`` of one leg (greeks per leg qty, see LiveGreekValues)."""
+    """``{Prices, Greeks, PnLs}`` of one leg (greeks per leg qty, see LiveGreekValues)."""
 
     leg_id: int | None = None
     timestamp: UtcDatetime | None = None
@@ -135,7 +136,7 @@ class GetLegSnapshotResult(LegDataEntry):
 
 
 class StreamLegsDataArgs(_FieldsArgs):
-    """[I] ``{LegIds, ..., Include, Provider?}``."""
+    """``StreamLegsData`` args: ``{LegIds, ..., Include, Provider?}``."""
 
     leg_ids: list[int] = Field(min_length=1, max_length=1000)
     include: DataInclude = LiveDataInclude.All
@@ -146,7 +147,7 @@ class GetLegsSnapshotArgs(StreamLegsDataArgs):
 
 
 class LegsDataEntry(WireModel):
-    """[I] dicts keyed by live leg id."""
+    """Pricing of several legs (``StreamLegsData`` item); dicts keyed by live leg id."""
 
     timestamp: UtcDatetime | None = None
     underlying_price: LivePrices | None = None
@@ -163,7 +164,9 @@ class GetLegsSnapshotResult(LegsDataEntry):
 
 
 class StreamUnderlyingDataArgs(WireModel):
-    """[U] decision: ``{Underlying: LiveUnderlying, PriceFields, Provider}`` (provider required)."""
+    """``StreamUnderlyingData`` args: ``{Underlying: LiveUnderlying, PriceFields, Provider}``
+    (provider required).
+    """
 
     underlying: LiveUnderlying
     price_fields: QuoteFields = LiveQuoteFields.All
@@ -175,7 +178,7 @@ class GetUnderlyingSnapshotArgs(StreamUnderlyingDataArgs):
 
 
 class UnderlyingDataEntry(WireModel):
-    """[U] decision: ``{Symbol, Timestamp, Prices}``."""
+    """Prices of one underlying (``StreamUnderlyingData`` item): ``{Symbol, Timestamp, Prices}``."""
 
     symbol: str
     timestamp: UtcDatetime | None = None
@@ -190,8 +193,10 @@ class GetUnderlyingSnapshotResult(UnderlyingDataEntry):
 
 
 class StreamContractDataArgs(WireModel):
-    """[I] ``{Contract, PriceFields, GreekFields, Include, Provider}`` (provider required).
-    [U] decision: ``Include`` honours Prices and Greeks (PnL has no meaning for a bare contract)."""
+    """``StreamContractData`` args: ``{Contract, PriceFields, GreekFields, Include, Provider}``
+    (provider required). ``Include`` honours Prices and Greeks (PnL has no meaning for a
+    bare contract).
+    """
 
     contract: LiveContract
     price_fields: QuoteFields = LiveQuoteFields.All
@@ -205,7 +210,7 @@ class GetContractSnapshotArgs(StreamContractDataArgs):
 
 
 class ContractDataEntry(WireModel):
-    """[I] ``{Prices, Greeks}``; [U] decision: greeks are per one contract unit."""
+    """``{Prices, Greeks}`` of one contract; greeks are per one contract unit."""
 
     contract: LiveContract | None = None
     timestamp: UtcDatetime | None = None
@@ -222,15 +227,16 @@ class GetContractSnapshotResult(ContractDataEntry):
 
 
 class ComboContractLeg(WireModel):
-    """[U] decision: one combo leg, ``Ratio`` signed (negative = short)."""
+    """One combo leg, ``Ratio`` signed (negative = short)."""
 
     contract: LiveContract
     ratio: Decimal
 
 
 class StreamComboContractsDataArgs(WireModel):
-    """[U] decision: ``{Contracts: list[ComboContractLeg], PriceFields, GreekFields,
-    Include, Provider}`` (provider required)."""
+    """``StreamComboContractsData`` args: ``{Contracts: list[ComboContractLeg], PriceFields,
+    GreekFields, Include, Provider}`` (provider required).
+    """
 
     contracts: list[ComboContractLeg] = Field(min_length=1, max_length=64)
     price_fields: QuoteFields = LiveQuoteFields.All
@@ -244,8 +250,9 @@ class GetComboContractsSnapshotArgs(StreamComboContractsDataArgs):
 
 
 class ComboContractsDataEntry(WireModel):
-    """[U] decision: combo prices/greeks (sum of ratio * per-unit values; prices
-    positive = debit) plus per-contract blocks keyed by the index in ``Contracts``."""
+    """Combo prices/greeks (sum of ratio * per-unit values; prices positive = debit) plus
+    per-contract blocks keyed by the index in ``Contracts``.
+    """
 
     timestamp: UtcDatetime | None = None
     underlying_price: LivePrices | None = None

@@ -1,18 +1,17 @@
 """Every enum used on the MesoLive wire.
 
-[U] decision (enum wire format): enums are sent as strings, the member *name*
-(each ``StrEnum`` member's value equals its wire name). On input a :class:`WireEnum`
-also accepts (``WireEnum._missing_``):
+Enum wire format: enums are sent as strings, the member *name* (each ``StrEnum``
+member's value equals its wire name). On input a :class:`WireEnum` also accepts
+(``WireEnum._missing_``):
 
 * the name in any case, with or without underscores (``"filled"``, ``"FILLED"``,
   ``"partially_filled"``: what .NET's ``JsonStringEnumConverter`` reads);
 * an ``int`` (or a numeric string), taken as the member's index in declaration order
   (0-based): what a .NET server sends when it serializes enums as numbers (C# enums
   number their members 0, 1, 2... in declaration order unless given explicit values).
-  ``bool`` is rejected. **Assumption:** MesoLive documents no numeric value for any
-  enum (mesolive-api.md section 5.4 lists member *names* only). Where the member list is
-  [D] our declaration order is the documented order; for a [U] list the numbers are a
-  guess. Each enum's docstring says which ("ints: ...").
+  ``bool`` is rejected. MesoLive documents no numeric value for any enum, so where the
+  member list is documented our declaration order is the documented order, and
+  elsewhere the numbers are a guess. Each enum's docstring says which ("ints: ...").
 * the text of an unknown pseudo-member, ``"unknown (<value>)"`` (see below), so that a
   logged or dumped unknown value reads back as the same pseudo-member.
 
@@ -26,13 +25,13 @@ OrderState.Filled`` and ``state in TERMINAL_ORDER_STATES`` are simply false, and
 shows its text. Pseudo-members are cached: the same value gives the same object.
 Never send one: writes stay the documented member names.
 
-[U] decision (flags): ``LiveQuoteFields`` and ``LiveDataInclude`` are ``enum.Flag``.
-On the wire they are .NET-style comma-separated names (``"Bid, Ask"``; a value
-equal to a named member, e.g. ``All``, is written as that single name; the empty
-value is ``"None"``). On input a string (case-insensitive, comma-separated), a
-list of names, an int bitmask or a member are accepted. Use the annotated types
-``QuoteFields`` / ``DataInclude`` for model fields. (They only occur in args, which
-the SDK writes; the bit values are [I], see each class.)
+Flags: ``LiveQuoteFields`` and ``LiveDataInclude`` are ``enum.Flag``. On the wire they
+are .NET-style comma-separated names (``"Bid, Ask"``; a value equal to a named member,
+e.g. ``All``, is written as that single name; the empty value is ``"None"``). On input
+a string (case-insensitive, comma-separated), a list of names, an int bitmask or a
+member are accepted. Use the annotated types ``QuoteFields`` / ``DataInclude`` for
+model fields. (They only occur in args, which the SDK writes; see each class for the
+bit values.)
 """
 
 from __future__ import annotations
@@ -162,18 +161,17 @@ class WireEnum(StrEnum):
 
 
 class StatusCode(WireEnum):
-    """Envelope status. ``Success``, ``DuplicateRequest`` and ``Conflict`` are [D].
+    """Envelope status of every hub call.
 
-    [U] decision (other members and their meaning):
-    ``InvalidArguments`` args failed validation (``Error.ValidationErrors`` filled);
-    ``NotFound`` unknown id; ``Unauthorized``/``Forbidden`` auth problems on a call;
-    ``Conflict`` idempotent call still processing, key reused with another payload,
-    or an operation invalid in the current state (e.g. cancelling a Filled order);
+    ``Success``; ``InvalidArguments`` args failed validation (``Error.ValidationErrors``
+    filled); ``NotFound`` unknown id; ``Unauthorized``/``Forbidden`` auth problems on a call;
+    ``Conflict`` idempotent call still processing, key reused with another payload, or an
+    operation invalid in the current state (e.g. cancelling a Filled order);
     ``DuplicateRequest`` key already completed: the envelope carries the original Data;
     ``ProviderError`` market-data provider/agent missing or failing (e.g. a
-    provider-required data method with no Provider); ``BrokerError`` broker rejected
-    or failed; ``NotSupported`` feature not available (e.g. paper fills on a broker
-    account); ``Timeout``; ``InternalError``.
+    provider-required data method with no Provider); ``BrokerError`` broker rejected or
+    failed; ``NotSupported`` feature not available (e.g. paper fills on a broker account);
+    ``Timeout``; ``InternalError``.
 
     ints: 0.. in our order, a guess (only Success, DuplicateRequest, Conflict are documented).
     """
@@ -193,7 +191,7 @@ class StatusCode(WireEnum):
 
 
 class IdempotencyOperation(WireEnum):
-    """[U] decision: one member per idempotent (recorded) hub method, named like the method.
+    """One member per idempotent (recorded) hub method, named like the method.
 
     ints: 0.. in our order, a guess (the member list is not documented).
     """
@@ -210,7 +208,7 @@ class IdempotencyOperation(WireEnum):
 
 
 class IdempotencyRecordStatus(WireEnum):
-    """[D] from the reliability guide text.
+    """Status of an idempotency record.
 
     ints: 0.. in the documented order (assumed to be the C# declaration order).
     """
@@ -221,7 +219,7 @@ class IdempotencyRecordStatus(WireEnum):
 
 
 class PreparationStatus(WireEnum):
-    """``Completed``/``Failed`` are [D]. [U] decision: add Pending, Running, Cancelled.
+    """Status of a prepare job: Pending, Running, then Completed, Failed or Cancelled.
 
     ints: 0.. in our order, a guess (only Completed/Failed are documented).
     """
@@ -234,7 +232,7 @@ class PreparationStatus(WireEnum):
 
 
 class PositionAdjustmentOperation(WireEnum):
-    """[D] "common values include".
+    """What a position adjustment does.
 
     ints: 0.. in the documented order, a guess (the docs say "common values include").
     """
@@ -246,7 +244,7 @@ class PositionAdjustmentOperation(WireEnum):
 
 
 class PositionStatus(WireEnum):
-    """[D] high-level lifecycle status carried by PositionUpdateEvent.
+    """High-level lifecycle status carried by PositionUpdateEvent.
 
     ints: 0.. in the documented order (assumed to be the C# declaration order).
     """
@@ -258,9 +256,9 @@ class PositionStatus(WireEnum):
 
 
 class LivePositionState(WireEnum):
-    """[U] decision: only Open and Closed. A position only exists once its first entry
-    fill arrived (before that there is just an exec plan), and "Set Closed" in the
-    Portal is a plain database close, so no Pending/Closing state is needed.
+    """Open or Closed. A position only exists once its first entry fill arrived (before
+    that there is just an exec plan), and "Set Closed" in the Portal is a plain database
+    close, so there is no Pending/Closing state.
 
     ints: 0.. in our order, a guess (the member list is not documented).
     """
@@ -270,7 +268,7 @@ class LivePositionState(WireEnum):
 
 
 class LegStatus(WireEnum):
-    """[U] decision: mirrors PositionStatus at leg level.
+    """Leg lifecycle status (mirrors PositionStatus at leg level).
 
     ints: 0.. in our order, a guess (the member list is not documented).
     """
@@ -282,7 +280,7 @@ class LegStatus(WireEnum):
 
 
 class OrderState(WireEnum):
-    """[U] decision (IBKR-like). Life cycle: PendingSubmit -> Submitted -> Working ->
+    """Order state (IBKR-like). Life cycle: PendingSubmit -> Submitted -> Working ->
     PartiallyFilled -> Filled | Cancelled | Rejected. ``Inactive`` = accepted by the
     broker but not working (e.g. held, outside trading hours). Terminal states are in
     ``TERMINAL_ORDER_STATES``; cancelling one answers ``StatusCode.Conflict``.
@@ -306,7 +304,7 @@ TERMINAL_ORDER_STATES: frozenset[OrderState] = frozenset(
 
 
 class OrderType(WireEnum):
-    """[D] via the Portal manual.
+    """Order type (as in the MesoLive Portal).
 
     ints: 0.. in the documented order (assumed to be the C# declaration order).
     """
@@ -318,7 +316,7 @@ class OrderType(WireEnum):
 
 
 class TimeInForce(WireEnum):
-    """[D] via the Portal manual. [U] decision: member spelling upper-case as the Portal shows.
+    """Time in force, spelled upper-case as the MesoLive Portal shows it.
 
     ints: 0.. in the documented order (assumed to be the C# declaration order).
     """
@@ -328,7 +326,7 @@ class TimeInForce(WireEnum):
 
 
 class SignalState(WireEnum):
-    """[D].
+    """State of an entry, exit or adjustment signal.
 
     ints: 0.. in the documented order (assumed to be the C# declaration order).
     """
@@ -338,7 +336,7 @@ class SignalState(WireEnum):
 
 
 class ErrorState(WireEnum):
-    """[U] decision: an error is Raised (becomes active) then Cleared (resolved).
+    """An error is Raised (becomes active) then Cleared (resolved).
 
     ints: 0.. in our order, a guess (the member list is not documented).
     """
@@ -348,7 +346,7 @@ class ErrorState(WireEnum):
 
 
 class ConditionType(WireEnum):
-    """[U] decision: which part of a strategy definition an evaluated statement belongs to.
+    """Which part of a strategy definition an evaluated statement belongs to.
 
     ints: 0.. in our order, a guess (the member list is not documented).
     """
@@ -367,7 +365,7 @@ class ConditionType(WireEnum):
 
 
 class AgentStatus(WireEnum):
-    """[U] decision.
+    """Connection status of an agent.
 
     ints: 0.. in our order, a guess (the member list is not documented).
     """
@@ -378,7 +376,7 @@ class AgentStatus(WireEnum):
 
 
 class AgentConnector(WireEnum):
-    """[U] decision: one connector per broker integration, plus our simulator.
+    """One connector per broker integration, plus the simulator.
 
     ints: 0.. in our order, a guess (the member list is not documented).
     """
@@ -390,8 +388,8 @@ class AgentConnector(WireEnum):
 
 
 class BrokerType(WireEnum):
-    """[U] decision: ``MesoLivePaper`` is a MesoLive-internal paper account
-    (``IsPaperAccount``); ``Simulated`` is an account of our offline simulator.
+    """Broker of an account. ``MesoLivePaper`` is a MesoLive-internal paper account
+    (``IsPaperAccount``); ``Simulated`` is an account of the offline simulator.
 
     ints: 0.. in our order, a guess (the member list is not documented).
     """
@@ -404,8 +402,8 @@ class BrokerType(WireEnum):
 
 
 class DataProviderType(WireEnum):
-    """[U] decision: the broker family that can supply market data, plus ``Simulated``
-    (the simulator's synthetic provider).
+    """The broker family that can supply market data, plus ``Simulated`` (the simulator's
+    synthetic provider).
 
     ints: 0.. in our order, a guess (the member list is not documented).
     """
@@ -417,7 +415,7 @@ class DataProviderType(WireEnum):
 
 
 class MesoContractType(WireEnum):
-    """[D] from the LiveContract description.
+    """Kind of contract (see LiveContract).
 
     ints: 0.. in the documented order (assumed to be the C# declaration order).
     """
@@ -430,7 +428,7 @@ class MesoContractType(WireEnum):
 
 
 class MesoOptionType(WireEnum):
-    """[D].
+    """Call or put.
 
     ints: 0.. in the documented order (assumed to be the C# declaration order).
     """
@@ -440,8 +438,9 @@ class MesoOptionType(WireEnum):
 
 
 class LiveLegSelectionConstraint(WireEnum):
-    """FullyUnique/UniqueInPosition are [D]; ``None`` (wire ``"None"``) from MesoSim.
-    The Python member is ``None_`` because ``None`` is a keyword.
+    """How legs may be shared between positions: FullyUnique, UniqueInPosition, or
+    ``None`` (wire ``"None"``, as in MesoSim). The Python member is ``None_`` because
+    ``None`` is a keyword.
 
     ints: 0.. in our order, a guess (``None`` comes from MesoSim, its position is not documented).
     """
@@ -455,9 +454,9 @@ class LiveLegSelectionConstraint(WireEnum):
 
 
 class LiveQuoteFields(Flag):
-    """[D] members; [I] it is a .NET ``[Flags]`` enum (``All`` = every basis).
+    """Quote bases (a .NET ``[Flags]`` enum; ``All`` = every basis).
 
-    ints: a bitmask; the bit values (Bid 1, Ask 2, Last 4, Mark 8) are [I] (documented order).
+    ints: a bitmask; the bit values are Bid 1, Ask 2, Last 4, Mark 8 (documented order).
     """
 
     Bid = 1
@@ -468,9 +467,10 @@ class LiveQuoteFields(Flag):
 
 
 class LiveDataInclude(Flag):
-    """[D] members Prices/Greeks/PnL/All; [U] decision: add ``None`` (Python ``None_``, wire "None").
+    """Which blocks a data method sends: Prices, Greeks, PnL, All, or ``None`` (Python
+    ``None_``, wire "None").
 
-    ints: a bitmask; the bit values (Prices 1, Greeks 2, PnL 4) are [I] (documented order).
+    ints: a bitmask; the bit values are Prices 1, Greeks 2, PnL 4 (documented order).
     """
 
     None_ = 0
@@ -504,6 +504,12 @@ def flag_to_wire(value: Flag) -> str:
     return ", ".join(parts)
 
 
+def _allowed(cls: type[Flag]) -> str:
+    """What a flags value may be, for error messages."""
+    names = dict.fromkeys(["None", *(_wire_name(m) for m in cls.__members__.values())])
+    return f"allowed: {', '.join(names)}; several as \"A, B\" or a list"
+
+
 def _lookup(cls: type[F], name: str) -> F:
     wanted = name.strip().lower()
     if wanted == "none":
@@ -511,7 +517,7 @@ def _lookup(cls: type[F], name: str) -> F:
     for key, member in cls.__members__.items():
         if key.lower() == wanted or _wire_name(member).lower() == wanted:
             return member
-    raise ValueError(f"{name!r} is not a member of {cls.__name__}")
+    raise ValueError(f"{name!r} is not a member of {cls.__name__} ({_allowed(cls)})")
 
 
 def flag_from_wire(cls: type[F], value: Any) -> F:
@@ -519,7 +525,7 @@ def flag_from_wire(cls: type[F], value: Any) -> F:
     if isinstance(value, cls):
         return value
     if isinstance(value, bool):
-        raise ValueError(f"invalid {cls.__name__}: {value!r}")
+        raise ValueError(f"invalid {cls.__name__}: {value!r} ({_allowed(cls)})")
     if isinstance(value, int):
         all_bits = 0
         for m in cls.__members__.values():
@@ -533,15 +539,18 @@ def flag_from_wire(cls: type[F], value: Any) -> F:
             return flag_from_wire(cls, int(value.strip()))
         names = [p for p in value.split(",") if p.strip()]
         if not names:
-            raise ValueError(f"empty {cls.__name__} value")
+            raise ValueError(f"empty {cls.__name__} value ({_allowed(cls)})")
     elif isinstance(value, (list, tuple, set, frozenset)):
         names = value
     else:
-        raise ValueError(f"invalid {cls.__name__}: {value!r}")
+        raise ValueError(f"invalid {cls.__name__}: {value!r} ({_allowed(cls)})")
     result = cls(0)
     for item in names:
+        if isinstance(item, cls):
+            result |= item
+            continue
         if not isinstance(item, str):
-            raise ValueError(f"invalid {cls.__name__} member: {item!r}")
+            raise ValueError(f"invalid {cls.__name__} member: {item!r} ({_allowed(cls)})")
         result |= _lookup(cls, item)
     return result
 

@@ -1,6 +1,6 @@
 """Event hub: methods' args/results, the 17 callback payloads, replay envelope.
 
-[U] decisions (event sequencing):
+Event sequencing:
 
 * ``EventSeqId`` is a global per-user monotonic counter starting at 1; every
   callback type (signals, job completions included) is persisted for replay.
@@ -16,10 +16,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Union
+from typing import Any, Literal, Union
 from uuid import UUID, uuid4
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, PrivateAttr, ValidationError, model_validator
 
 from .base import PageLimit, UtcDatetime, WireModel
 from .enums import (
@@ -54,6 +54,7 @@ __all__ = [
     "EntrySignalEvent",
     "ErrorEvent",
     "EventCallback",
+    "EventDelivery",
     "EventEnvelope",
     "ExitSignalEvent",
     "GetEventsSinceArgs",
@@ -82,46 +83,47 @@ __all__ = [
 
 
 class SubscribeToStrategiesArgs(WireModel):
-    """[D] ``Strategies`` null = all the user's strategies; empty list = no-op."""
+    """``SubscribeToStrategies`` args: ``Strategies`` null = all the user's strategies; empty list = no-op."""
 
     strategies: list[int] | None = None
 
 
 class SubscribeToStrategiesResult(WireModel):
-    """[D]."""
+    """Which strategies were subscribed and which failed."""
 
     successful_strategies: list[int] = Field(default_factory=list)
     failed_strategies: list[int] = Field(default_factory=list)
 
 
 class UnsubscribeFromStrategiesArgs(WireModel):
-    """[D] ``Strategies`` null = unsubscribe from all; empty list = no-op."""
+    """``UnsubscribeFromStrategies`` args: ``Strategies`` null = unsubscribe from all; empty list = no-op."""
 
     strategies: list[int] | None = None
 
 
 class UnsubscribeFromStrategiesResult(WireModel):
-    """[D]."""
+    """Which strategies were unsubscribed and which failed."""
 
     successful_strategies: list[int] = Field(default_factory=list)
     failed_strategies: list[int] = Field(default_factory=list)
 
 
 class GetLatestEventSeqIdArgs(WireModel):
-    """[D] no fields."""
+    """``GetLatestEventSeqId`` takes no arguments."""
 
 
 class GetLatestEventSeqIdResult(WireModel):
-    """[D]. ``LatestEventSeqId`` is 0 when the user has no events yet [U]."""
+    """The user's latest ``EventSeqId`` (0 when the user has no events yet)."""
 
     latest_event_seq_id: int
     snapshot_time: UtcDatetime
 
 
 class GetEventsSinceArgs(WireModel):
-    """[U] decision: ``SinceEventSeqId`` is exclusive (0 = from the start); ``Limit``
+    """``GetEventsSince`` args: ``SinceEventSeqId`` is exclusive (0 = from the start); ``Limit``
     1..1000, null = 500; ``Strategies`` null = all (events without a strategy, e.g.
-    agent status, are always included)."""
+    agent status, are always included).
+    """
 
     since_event_seq_id: int = Field(ge=0)
     limit: PageLimit | None = None
@@ -131,18 +133,44 @@ class GetEventsSinceArgs(WireModel):
 # ---------------------------------------------------------------- payloads
 
 
+#: How the event client delivered an event: see :attr:`MesoLiveEvent.delivery`.
+EventDelivery = Literal["live", "replay", "snapshot"]
+
+
 class MesoLiveEvent(WireModel):
-    """[D] common event header. ``EventId`` (stable, for dedupe) and ``EventSeqId``
-    are documented not-required/not-nullable: [U] decision: defaults are a fresh
-    uuid4 and 0 (= "not yet sequenced", the server assigns it)."""
+    """Common header of every event. ``EventId`` is stable (use it to dedupe); ``EventSeqId``
+    orders the user's events. Defaults: a fresh uuid4 and 0 (= "not yet sequenced", the
+    server assigns it).
+    """
 
     event_id: UUID = Field(default_factory=uuid4)
     event_seq_id: int = 0
     event_time: UtcDatetime
 
+    # How the SDK's event client delivered this event (not a wire field; see ``delivery``).
+    _delivery: EventDelivery = PrivateAttr(default="live")
+
+    @property
+    def delivery(self) -> EventDelivery:
+        """How the event client delivered this event (not a wire field):
+
+        * ``"live"``: pushed by the server as it happened;
+        * ``"replay"``: history fetched with ``GetEventsSince`` after a (re)connect (it happened
+          while this client was not connected, or before it started);
+        * ``"snapshot"``: a still-active signal or error the server pushed on connect, delivered
+          once as the current state (it may have happened long ago).
+        """
+        return self._delivery
+
+    @property
+    def replayed(self) -> bool:
+        """``True`` when the event did not arrive live (``delivery`` is ``"replay"`` or
+        ``"snapshot"``): it may be old news. Trading handlers usually act on live events only."""
+        return self._delivery != "live"
+
 
 class EntrySignalEvent(MesoLiveEvent):
-    """[D]."""
+    """``OnEntrySignal``: a strategy's entry signal changed state on an account."""
 
     state: SignalState
     strategy_id: int
@@ -152,7 +180,7 @@ class EntrySignalEvent(MesoLiveEvent):
 
 
 class ExitSignalEvent(MesoLiveEvent):
-    """[D]."""
+    """``OnExitSignal``: a position's exit signal changed state."""
 
     state: SignalState
     strategy_id: int
@@ -164,7 +192,9 @@ class ExitSignalEvent(MesoLiveEvent):
 
 
 class AdjustmentSignalEvent(MesoLiveEvent):
-    """[D]. ``Condition.Statement`` is the ConditionalAdjustments key."""
+    """``OnAdjustmentSignal``: a position's adjustment signal changed state.
+    ``Condition.Statement`` is the ConditionalAdjustments key.
+    """
 
     state: SignalState
     strategy_id: int
@@ -177,7 +207,7 @@ class AdjustmentSignalEvent(MesoLiveEvent):
 
 
 class OrderUpdateEvent(MesoLiveEvent):
-    """[D]."""
+    """``OnOrderUpdate``: an order changed state or filled (partially)."""
 
     order_id: int
     broker_account_id: str | None = None
@@ -194,7 +224,7 @@ class OrderUpdateEvent(MesoLiveEvent):
 
 
 class PositionUpdateEvent(MesoLiveEvent):
-    """[D]."""
+    """``OnPositionUpdate``: a position's status or realized P&L changed."""
 
     position_id: int
     strategy_id: int
@@ -206,7 +236,7 @@ class PositionUpdateEvent(MesoLiveEvent):
 
 
 class LegUpdateEvent(MesoLiveEvent):
-    """[D]."""
+    """``OnLegUpdate``: a leg's status, quantity or realized P&L changed."""
 
     broker_account_id: str
     position_id: int
@@ -222,7 +252,7 @@ class LegUpdateEvent(MesoLiveEvent):
 
 
 class AgentStatusEvent(MesoLiveEvent):
-    """[D] "Agent status change event"."""
+    """``OnAgentStatusChange``: an agent's status changed."""
 
     status: AgentStatus
     message: str
@@ -230,7 +260,7 @@ class AgentStatusEvent(MesoLiveEvent):
 
 
 class ErrorEvent(MesoLiveEvent):
-    """[D]. ``State`` is the transition (Raised/Cleared) of the error ``ErrorId``."""
+    """``OnError``: ``State`` is the transition (Raised/Cleared) of the error ``ErrorId``."""
 
     state: ErrorState
     error_id: UUID
@@ -252,44 +282,45 @@ class _PreparationEvent(MesoLiveEvent):
 
 
 class PositionEntryPreparationCompletedEvent(_PreparationEvent):
-    """[D]."""
+    """``OnPositionEntryPreparationCompleted``: an entry prepare job finished; ``Result`` is its result."""
 
     result: PreparePositionEntryResult
 
 
 class PositionEntryPreparationFailedEvent(_PreparationEvent):
-    """[D]."""
+    """``OnPositionEntryPreparationFailed``: an entry prepare job failed; ``Error`` says why."""
 
     error: str
 
 
 class PositionExitPreparationCompletedEvent(_PreparationEvent):
-    """[D]."""
+    """``OnPositionExitPreparationCompleted``: an exit prepare job finished; ``Result`` is its result."""
 
     result: PreparePositionExitResult
 
 
 class PositionExitPreparationFailedEvent(_PreparationEvent):
-    """[D]."""
+    """``OnPositionExitPreparationFailed``: an exit prepare job failed; ``Error`` says why."""
 
     error: str
 
 
 class PositionAdjustmentPreparationCompletedEvent(_PreparationEvent):
-    """[D]."""
+    """``OnPositionAdjustmentPreparationCompleted``: an adjustment prepare job finished; ``Result`` is its result."""
 
     result: PreparePositionAdjustmentResult
 
 
 class PositionAdjustmentPreparationFailedEvent(_PreparationEvent):
-    """[D]."""
+    """``OnPositionAdjustmentPreparationFailed``: an adjustment prepare job failed; ``Error`` says why."""
 
     error: str
 
 
 class _AutoUpdateVarsEvent(MesoLiveEvent):
-    """[U] decision (names [I], fields [U]): the server applied an UpdateVars-only
-    conditional adjustment on its own. ``Condition`` = the ConditionalAdjustments key."""
+    """The server applied an UpdateVars-only conditional adjustment on its own.
+    ``Condition`` = the ConditionalAdjustments key.
+    """
 
     strategy_id: int
     strategy_name: str
@@ -300,17 +331,19 @@ class _AutoUpdateVarsEvent(MesoLiveEvent):
 
 
 class AutoUpdateVarsAdjustmentStartedEvent(_AutoUpdateVarsEvent):
-    """[U] see _AutoUpdateVarsEvent."""
+    """``OnAutoUpdateVarsAdjustmentStarted``: the server started an UpdateVars-only
+    conditional adjustment on its own. ``Condition`` = the ConditionalAdjustments key.
+    """
 
 
 class AutoUpdateVarsAdjustmentCompletedEvent(_AutoUpdateVarsEvent):
-    """[U] ``Vars`` = the position variables after the update."""
+    """``OnAutoUpdateVarsAdjustmentCompleted``: ``Vars`` = the position variables after the update."""
 
     vars: dict[str, Decimal] = Field(default_factory=dict)
 
 
 class AutoUpdateVarsAdjustmentFailedEvent(_AutoUpdateVarsEvent):
-    """[U] ``Error`` = why the update failed."""
+    """``OnAutoUpdateVarsAdjustmentFailed``: ``Error`` = why the update failed."""
 
     error: str
 
@@ -425,8 +458,9 @@ def _resolve_callback(event_type: str) -> EventCallback:
 
 
 class EventEnvelope(WireModel):
-    """[U] decision: replay item ``{EventType, EventSeqId, Event}``; ``EventType`` is the
-    callback name and selects the payload model of ``Event``."""
+    """Replay item ``{EventType, EventSeqId, Event}``; ``EventType`` is the callback name and
+    selects the payload model of ``Event``.
+    """
 
     event_type: str
     event_seq_id: int
@@ -490,8 +524,9 @@ class EventEnvelope(WireModel):
 
 
 class GetEventsSinceResult(WireModel):
-    """[U] decision: ``Events`` in ascending EventSeqId; ``HasMore`` = call again with
-    the last returned seq id; ``LatestEventSeqId`` = the user's latest at query time."""
+    """``Events`` in ascending EventSeqId; ``HasMore`` = call again with the last returned seq
+    id; ``LatestEventSeqId`` = the user's latest at query time.
+    """
 
     events: list[EventEnvelope] = Field(default_factory=list)
     latest_event_seq_id: int

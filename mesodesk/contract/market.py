@@ -22,7 +22,7 @@ __all__ = [
 
 
 class LiveUnderlying(WireModel):
-    """[U] decision: ``{Symbol, ContractType?, Exchange?, Currency?}``.
+    """An underlying: ``{Symbol, ContractType?, Exchange?, Currency?}``.
 
     ``ContractType`` null means "let the server infer it from the symbol"
     (e.g. SPX -> Index, SPY -> Stock).
@@ -35,7 +35,7 @@ class LiveUnderlying(WireModel):
 
 
 class LiveContract(WireModel):
-    """[D] contract specification (options, futures, stocks, indices)."""
+    """Contract specification (options, futures, stocks, indices)."""
 
     contract_type: MesoContractType
     underlying: LiveUnderlying
@@ -47,10 +47,11 @@ class LiveContract(WireModel):
 
 
 class LivePrices(WireModel):
-    """[U] decision: one price per quote basis; bases not requested by ``PriceFields``
-    (or unknown) are null. ``Mid`` is (Bid+Ask)/2 when both are known and is sent
-    whenever Bid and Ask are. For a combo/position the prices are signed per unit
-    of the combo: positive = debit (you pay), negative = credit."""
+    """One price per quote basis; bases not requested by ``PriceFields`` (or unknown) are
+    null. ``Mid`` is (Bid+Ask)/2 when both are known and is sent whenever Bid and Ask are.
+    For a combo/position the prices are signed per unit of the combo: positive = debit
+    (you pay), negative = credit.
+    """
 
     bid: Decimal | None = None
     ask: Decimal | None = None
@@ -63,10 +64,10 @@ class LivePrices(WireModel):
 class LiveGreekValues(WireModel):
     """Greeks computed on one price basis.
 
-    [U] decision: ``IV`` in percent (0-100) like ScriptEngine ``leg_x_iv``;
-    leg/position greeks are scaled by signed Qty and contract Multiplier (position
-    contribution); marker legs (Qty 0) report per-one-unit greeks; Theta per
-    calendar day; Vega/WVega per 1 IV point; Rho is 0 in live trading.
+    ``IV`` in percent (0-100) like ScriptEngine ``leg_x_iv``; leg/position greeks are
+    scaled by signed Qty and contract Multiplier (position contribution); marker legs
+    (Qty 0) report per-one-unit greeks; Theta per calendar day; Vega/WVega per 1 IV point;
+    Rho is 0 in live trading.
     """
 
     delta: Decimal | None = None
@@ -79,9 +80,9 @@ class LiveGreekValues(WireModel):
 
 
 class LiveGreeks(WireModel):
-    """[U] decision: per-basis greeks ``{Bid, Ask, Last, Mark}``, each a
-    :class:`LiveGreekValues` (so ``GreekFields`` selects the bases); bases not
-    requested are null."""
+    """Per-basis greeks ``{Bid, Ask, Last, Mark}``, each a :class:`LiveGreekValues` (so
+    ``GreekFields`` selects the bases); bases not requested are null.
+    """
 
     bid: LiveGreekValues | None = None
     ask: LiveGreekValues | None = None
@@ -91,9 +92,9 @@ class LiveGreeks(WireModel):
 
 
 class LivePnL(WireModel):
-    """[U] decision: total PnL (realized + unrealized) marking open legs at each
-    basis; ``Realized`` is the realized part (tracked + user set). Bases not
-    requested by ``PnlFields`` are null."""
+    """Total PnL (realized + unrealized) marking open legs at each basis; ``Realized`` is the
+    realized part (tracked + user set). Bases not requested by ``PnlFields`` are null.
+    """
 
     bid: Decimal | None = None
     ask: Decimal | None = None
@@ -104,18 +105,20 @@ class LivePnL(WireModel):
 
 
 class LegGroupQtys(WireModel):
-    """[U] decision: ``LegQtys`` = signed per-leg ratio inside one combo (leg name ->
-    qty), ``GroupQty`` = how many combos to send (already including QtyMultiplier).
-    Leg fill quantity = LegQtys[leg] * GroupQty."""
+    """``LegQtys`` = signed per-leg ratio inside one combo (leg name -> qty), ``GroupQty`` =
+    how many combos to send (already including QtyMultiplier). Leg fill quantity =
+    LegQtys[leg] * GroupQty.
+    """
 
     leg_qtys: dict[str, Decimal]
     group_qty: Decimal
 
 
 class ConditionEvaluation(WireModel):
-    """[U] decision: one evaluated statement. ``Statement`` is the expression text (for
-    adjustments: the ``ConditionalAdjustments`` key); ``Result`` null when the
-    evaluation failed (then ``Error`` is set); ``Values`` = variables used, for display."""
+    """One evaluated statement. ``Statement`` is the expression text (for adjustments: the
+    ``ConditionalAdjustments`` key); ``Result`` null when the evaluation failed (then
+    ``Error`` is set); ``Values`` = variables used, for display.
+    """
 
     statement: str
     type: ConditionType

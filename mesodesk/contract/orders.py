@@ -35,12 +35,12 @@ __all__ = [
     "SendOrderResult",
 ]
 
-#: [D] ``Order.Side``: "B" buy, "S" sell.
+#: ``Order.Side``: "B" buy, "S" sell.
 OrderSide = Literal["B", "S"]
 
 
 class LegGroupOrder(WireModel):
-    """[U] decision (the docs only say "order type, limit/stop prices, leg names, etc.").
+    """The order of one leg group.
 
     * ``LegNames``: the legs of this group (from the prepare result's ``LegGroups``).
     * ``Qty``: number of combos; null = ``LegGroupQtys[group].GroupQty`` of the prepare
@@ -68,7 +68,7 @@ class LegGroupOrder(WireModel):
 
 
 class SendOrderArgs(WireModel):
-    """[D]. One SendOrder per leg group. Nullable fields default to None."""
+    """``SendOrder`` args: one SendOrder per leg group. Nullable fields default to None."""
 
     idempotency_key: IdempotencyKey
     replaces_order: int | None = None
@@ -80,14 +80,15 @@ class SendOrderArgs(WireModel):
 
 
 class SendOrderResult(WireModel):
-    """[U] decision: ``{OrderIds}`` (matches ``IdempotencyRecord.LiveOrderIds``); one id
-    per SendOrder today, a list to allow brokers that split a combo."""
+    """``{OrderIds}`` (matches ``IdempotencyRecord.LiveOrderIds``); one id per SendOrder
+    today, a list to allow brokers that split a combo.
+    """
 
     order_ids: list[int]
 
 
 class CancelOrderArgs(WireModel):
-    """[I] ``{IdempotencyKey, OrderId, BrokerAccountId?}``."""
+    """``CancelOrder`` args: ``{IdempotencyKey, OrderId, BrokerAccountId?}``."""
 
     idempotency_key: IdempotencyKey
     order_id: int
@@ -95,16 +96,17 @@ class CancelOrderArgs(WireModel):
 
 
 class CancelOrderResult(WireModel):
-    """[U] decision: the order state after the cancel request (usually ``Cancelled``,
-    or still working while the broker confirms). Cancelling a Filled/Cancelled/
-    Rejected order answers ``StatusCode.Conflict``."""
+    """The order state after the cancel request (usually ``Cancelled``, or still working
+    while the broker confirms). Cancelling a Filled/Cancelled/Rejected order answers
+    ``StatusCode.Conflict``.
+    """
 
     order_id: int
     state: OrderState
 
 
 class OrderRejectionInfo(WireModel):
-    """[U] decision: ``{Code?, Reason, Provider?}``."""
+    """Why a broker rejected an order: ``{Code?, Reason, Provider?}``."""
 
     code: str | None = None
     reason: str
@@ -112,10 +114,9 @@ class OrderRejectionInfo(WireModel):
 
 
 class Order(WireModel):
-    """[D]. ``Qty``/``CumQty`` are signed (negative = sell).
+    """An order. ``Qty``/``CumQty`` are signed (negative = sell).
 
-    [I] decision: ``FilledAt`` is documented non-nullable but "if filled"; we accept
-    and send null until the order is (partially) filled.
+    ``FilledAt`` is null until the order is (partially) filled.
     """
 
     order_id: int
@@ -138,14 +139,13 @@ class Order(WireModel):
 
 
 class GetOrderArgs(WireModel):
-    """[I] ``{OrderId}``. Result: ``Order``."""
+    """``GetOrder`` args: ``{OrderId}``. Result: ``Order``."""
 
     order_id: int
 
 
 class ListOrdersArgs(PagedArgs):
-    """[I] paged by ``ExecPlanId``; [U] decision: ExecPlanId optional, plus filters
-    ``BrokerAccountId`` and ``State``."""
+    """``ListOrders`` filters (paged): ``ExecPlanId``, ``BrokerAccountId`` and ``State``, all optional."""
 
     exec_plan_id: int | None = None
     broker_account_id: str | None = None
@@ -157,7 +157,7 @@ class ListOrdersResult(Page[Order]):
 
 
 class LiveExecution(WireModel):
-    """[U] decision (name [D]). ``Price`` excludes commission [D]; ``Qty`` is signed."""
+    """An execution (fill). ``Price`` excludes commission; ``Qty`` is signed."""
 
     execution_id: int
     order_id: int
@@ -174,7 +174,7 @@ class LiveExecution(WireModel):
 
 
 class ListExecutionsArgs(PagedArgs):
-    """[U] decision: paged, filters ``ExecPlanId``/``OrderId``/``LegId``/``BrokerAccountId``."""
+    """``ListExecutions`` filters (paged): ``ExecPlanId``/``OrderId``/``LegId``/``BrokerAccountId``."""
 
     exec_plan_id: int | None = None
     order_id: int | None = None
@@ -199,15 +199,16 @@ class GetExecutionsArgs(WireModel):
 
 
 class GetExecutionsResult(WireModel):
-    """[U] decision: ``{Executions}`` in request order; unknown ids are omitted."""
+    """``{Executions}`` in request order; unknown ids are omitted."""
 
     executions: list[LiveExecution]
 
 
 class PaperFill(WireModel):
-    """[U] decision: fill of one leg. ``Qty`` null = the full prepared leg qty
-    (LegQtys * GroupQty); ``Commission`` null = 0. ``Price`` is per unit, excludes
-    commission, positive (the sign comes from the leg qty)."""
+    """Fill of one leg. ``Qty`` null = the full prepared leg qty (LegQtys * GroupQty);
+    ``Commission`` null = 0. ``Price`` is per unit, excludes commission, positive (the
+    sign comes from the leg qty).
+    """
 
     price: Decimal
     qty: Decimal | None = None
@@ -215,8 +216,9 @@ class PaperFill(WireModel):
 
 
 class ApplyPaperFillsArgs(WireModel):
-    """[U] decision: fills for a paper account's exec plan, keyed by leg name.
-    ``LegGroupId`` null = all groups of the exec plan."""
+    """Fills for a paper account's exec plan, keyed by leg name. ``LegGroupId`` null = all
+    groups of the exec plan.
+    """
 
     idempotency_key: IdempotencyKey
     broker_account_id: str
@@ -227,8 +229,9 @@ class ApplyPaperFillsArgs(WireModel):
 
 
 class ApplyPaperFillsResult(WireModel):
-    """[U] decision: the (already filled) orders and executions created for the fills,
-    and the affected position."""
+    """The (already filled) orders and executions created for the fills, and the affected
+    position.
+    """
 
     exec_plan_id: int
     position_id: int | None = None

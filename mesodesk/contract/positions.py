@@ -27,7 +27,9 @@ __all__ = [
 
 
 class LiveLeg(WireModel):
-    """[D]. In prepare results (not yet filled) ``Id`` and ``LivePositionId`` are 0 [I]."""
+    """A leg of a position. In prepare results (not yet filled) ``Id`` and
+    ``LivePositionId`` are 0.
+    """
 
     id: int
     name: str
@@ -45,12 +47,12 @@ class LiveLeg(WireModel):
 
     @property
     def total_realized_pnl(self) -> Decimal:
-        """Realized PnL = tracked + user set [D]."""
+        """Realized PnL = tracked + user set."""
         return (self.tracked_realized_pnl or Decimal(0)) + (self.user_set_realized_pnl or Decimal(0))
 
 
 class LivePosition(WireModel):
-    """[D] position summary (ListPositions item)."""
+    """Position summary (``ListPositions`` item)."""
 
     id: int
     state: LivePositionState
@@ -64,10 +66,11 @@ class LivePosition(WireModel):
 
 
 class LivePositionDetails(LivePosition):
-    """GetPosition result. [U] decision: the LivePosition fields plus legs, vars and
-    pricing blocks. Leg-keyed dicts use the live leg id; ``LegGroups`` maps leg group
-    id -> leg names. ``PositionPnLs`` is spelled like PositionDataEntry's. Blocks are
-    null when no market data is available."""
+    """``GetPosition`` result: the LivePosition fields plus legs, vars and pricing blocks.
+    Leg-keyed dicts use the live leg id; ``LegGroups`` maps leg group id -> leg names.
+    ``PositionPnLs`` is spelled like PositionDataEntry's. Blocks are null when no market
+    data is available.
+    """
 
     underlying: str | None = None
     legs: list[LiveLeg] = Field(default_factory=list)
@@ -85,7 +88,7 @@ class LivePositionDetails(LivePosition):
 
 
 class ListPositionsArgs(PagedArgs):
-    """[D] filters; [U] decision: paged like the other List* methods, plus a ``State`` filter."""
+    """``ListPositions`` filters (paged): strategy, exec plan, broker account and ``State``."""
 
     live_strategy_id: int | None = None
     live_exec_plan_id: int | None = None
@@ -104,7 +107,7 @@ class GetPositionArgs(WireModel):
 
 
 class ListLegsArgs(PagedArgs):
-    """[D] paged; [U] decision: filters ``PositionId``, ``BrokerAccountId``, ``OpenOnly``."""
+    """``ListLegs`` filters (paged): ``PositionId``, ``BrokerAccountId``, ``OpenOnly``."""
 
     position_id: int | None = None
     broker_account_id: str | None = None
@@ -122,12 +125,12 @@ class GetLegArgs(WireModel):
 
 
 class GetLegsArgs(WireModel):
-    """[I] batch get by ``LegIds``."""
+    """``GetLegs`` args: batch get by ``LegIds``."""
 
     leg_ids: list[int] = Field(max_length=1000)
 
 
 class GetLegsResult(WireModel):
-    """[U] decision: ``{Legs}`` in request order; unknown ids are omitted."""
+    """``{Legs}`` in request order; unknown ids are omitted."""
 
     legs: list[LiveLeg]

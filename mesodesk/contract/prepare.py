@@ -43,7 +43,7 @@ __all__ = [
 
 
 class PreparePositionEntryArgs(WireModel):
-    """[D] StartPreparePositionEntry args."""
+    """``StartPreparePositionEntry`` args."""
 
     idempotency_key: IdempotencyKey
     position_name: str = Field(min_length=1)
@@ -55,7 +55,7 @@ class PreparePositionEntryArgs(WireModel):
 
 
 class PreparePositionExitArgs(WireModel):
-    """[U] decision: ``{IdempotencyKey, PositionId, DataProvider?}``."""
+    """``StartPreparePositionExit`` args: ``{IdempotencyKey, PositionId, DataProvider?}``."""
 
     idempotency_key: IdempotencyKey
     position_id: int
@@ -63,10 +63,12 @@ class PreparePositionExitArgs(WireModel):
 
 
 class PreparePositionAdjustmentArgs(WireModel):
-    """``Operation`` and ``Condition`` are [D]; [U] decision for the rest.
+    """``StartPreparePositionAdjustment`` args.
+
     ``Condition`` is the ``Adjustment.ConditionalAdjustments`` key (e.g. taken from an
     AdjustmentSignalEvent's ``Condition.Statement``). ``LegSelectionConstraint`` null
-    = the strategy's setting."""
+    = the strategy's setting.
+    """
 
     idempotency_key: IdempotencyKey
     position_id: int
@@ -77,7 +79,7 @@ class PreparePositionAdjustmentArgs(WireModel):
 
 
 class StartPrepareResult(WireModel):
-    """[I] "Returns JobId". [U] decision: the same IdempotencyKey returns the same JobId."""
+    """The ``JobId`` of a started prepare job; the same IdempotencyKey returns the same JobId."""
 
     job_id: str
 
@@ -87,15 +89,15 @@ class _JobArgs(WireModel):
 
 
 class GetPreparePositionEntryStatusArgs(_JobArgs):
-    """[I] ``{JobId}``."""
+    """``GetPreparePositionEntryStatus`` args: ``{JobId}``."""
 
 
 class GetPreparePositionExitStatusArgs(_JobArgs):
-    """[I] ``{JobId}``."""
+    """``GetPreparePositionExitStatus`` args: ``{JobId}``."""
 
 
 class GetPreparePositionAdjustmentStatusArgs(_JobArgs):
-    """[I] ``{JobId}``."""
+    """``GetPreparePositionAdjustmentStatus`` args: ``{JobId}``."""
 
 
 class _CancelJobArgs(_JobArgs):
@@ -103,20 +105,21 @@ class _CancelJobArgs(_JobArgs):
 
 
 class CancelPreparePositionEntryArgs(_CancelJobArgs):
-    """[I] ``{IdempotencyKey, JobId}``."""
+    """``CancelPreparePositionEntry`` args: ``{IdempotencyKey, JobId}``."""
 
 
 class CancelPreparePositionExitArgs(_CancelJobArgs):
-    """[I] ``{IdempotencyKey, JobId}``."""
+    """``CancelPreparePositionExit`` args: ``{IdempotencyKey, JobId}``."""
 
 
 class CancelPreparePositionAdjustmentArgs(_CancelJobArgs):
-    """[I] ``{IdempotencyKey, JobId}``."""
+    """``CancelPreparePositionAdjustment`` args: ``{IdempotencyKey, JobId}``."""
 
 
 class CancelPrepareResult(WireModel):
-    """[U] decision: best-effort cancel answers the job's status after the attempt:
-    ``Cancelled`` if it worked, else the terminal status it had already reached."""
+    """Best-effort cancel answers the job's status after the attempt: ``Cancelled`` if it
+    worked, else the terminal status it had already reached.
+    """
 
     job_id: str
     status: PreparationStatus
@@ -126,8 +129,9 @@ class CancelPrepareResult(WireModel):
 
 
 class _PricingBlocks(WireModel):
-    """Pricing blocks shared by the three prepare results [D]. Leg dicts are keyed
-    by leg name, leg-group dicts by leg group id."""
+    """Pricing blocks shared by the three prepare results. Leg dicts are keyed by leg name,
+    leg-group dicts by leg group id.
+    """
 
     leg_groups: dict[int, list[str]]
     leg_group_qtys: dict[int, LegGroupQtys]
@@ -142,7 +146,7 @@ class _PricingBlocks(WireModel):
 
 
 class PreparePositionEntryResult(_PricingBlocks):
-    """[D] all fields required, non-null."""
+    """Result of an entry prepare job (every field is always sent)."""
 
     exec_plan_id: int
     position_name: str
@@ -157,7 +161,7 @@ class PreparePositionEntryResult(_PricingBlocks):
 
 
 class PreparePositionExitResult(_PricingBlocks):
-    """[D] all fields required, non-null."""
+    """Result of an exit prepare job (every field is always sent)."""
 
     exec_plan_id: int
     position_id: int
@@ -169,7 +173,7 @@ class PreparePositionExitResult(_PricingBlocks):
 
 
 class PreparePositionAdjustmentResult(_PricingBlocks):
-    """[D]. ``OrderLegs`` = legs of the prepared orders."""
+    """Result of an adjustment prepare job. ``OrderLegs`` = legs of the prepared orders."""
 
     exec_plan_id: int
     operation: PositionAdjustmentOperation
@@ -194,19 +198,19 @@ class _StatusResult(WireModel):
 
 
 class GetPreparePositionEntryStatusResult(_StatusResult):
-    """[I] same shape as the exit one. ``Result`` set when Completed, ``Error`` when Failed."""
+    """Status of an entry prepare job. ``Result`` set when Completed, ``Error`` when Failed."""
 
     result: PreparePositionEntryResult | None = None
 
 
 class GetPreparePositionExitStatusResult(_StatusResult):
-    """[D]. ``Result`` set when Completed, ``Error`` when Failed."""
+    """Status of an exit prepare job. ``Result`` set when Completed, ``Error`` when Failed."""
 
     result: PreparePositionExitResult | None = None
 
 
 class GetPreparePositionAdjustmentStatusResult(_StatusResult):
-    """[I] same shape as the exit one."""
+    """Status of an adjustment prepare job. ``Result`` set when Completed, ``Error`` when Failed."""
 
     result: PreparePositionAdjustmentResult | None = None
 
@@ -215,9 +219,10 @@ class GetPreparePositionAdjustmentStatusResult(_StatusResult):
 
 
 class EntrySignalsResult(WireModel):
-    """[U] decision: entry condition evaluations plus advisory gates
-    (Schedule / ReentryDays / Concurrency). ``EntryAllowed`` = (no conditions or
-    any condition true, as in MesoSim) and all gates ok."""
+    """Entry condition evaluations plus advisory gates (Schedule / ReentryDays /
+    Concurrency). ``EntryAllowed`` = (no conditions or any condition true, as in MesoSim)
+    and all gates ok.
+    """
 
     conditions: list[ConditionEvaluation] = Field(default_factory=list)
     schedule_ok: bool = True
@@ -227,8 +232,9 @@ class EntrySignalsResult(WireModel):
 
 
 class ExitSignalsResult(WireModel):
-    """[U] decision: which exit rules fired, plus the condition evaluations and the
-    values they were evaluated with."""
+    """Which exit rules fired, plus the condition evaluations and the values they were
+    evaluated with.
+    """
 
     profit_target_hit: bool = False
     stop_loss_hit: bool = False

@@ -1,8 +1,8 @@
 """Live strategies and their CRUD args.
 
-[U] decision: a strategy definition (MesoSim v3 JSON, ``StrategyDefinition``) is
-carried as opaque JSON (``dict[str, Any]``); consumers validate only the keys they
-need (``MesoSimVersion`` >= 3, ``StrategyName``, ``Structure``...).
+A strategy definition (MesoSim v3 JSON, ``StrategyDefinition``) is carried as opaque
+JSON (``dict[str, Any]``); consumers validate only the keys they need
+(``MesoSimVersion`` >= 3, ``StrategyName``, ``Structure``...).
 """
 
 from __future__ import annotations
@@ -32,9 +32,10 @@ StrategyDefinition = dict[str, Any]
 
 
 class LiveStrategy(WireModel):
-    """[U] decision: ``{Id, Name, Description?, StrategyDefinition, ActiveOnAccounts,
+    """A live strategy: ``{Id, Name, Description?, StrategyDefinition, ActiveOnAccounts,
     CreatedAt, UpdatedAt?, BacktestId?, MesoSimInstance?}``. ``Id`` is the id used as
-    ``StrategyId`` / ``LiveStrategyId`` elsewhere."""
+    ``StrategyId`` / ``LiveStrategyId`` elsewhere.
+    """
 
     id: int
     name: str
@@ -48,11 +49,12 @@ class LiveStrategy(WireModel):
 
 
 class CreateStrategyArgs(WireModel):
-    """[U] decision: the source is a ``StrategyDefinition``, a ``CloneStrategyId`` or a
-    ``BacktestId`` (MesoSim import, with ``MesoSimInstance``); at least one must be
-    given, and not both a definition and a clone id. ``Name``/``Description``
-    override the definition's ``StrategyName``/``Description``.
-    Create, Update and Rename return the resulting ``LiveStrategy``."""
+    """``CreateStrategy`` args. The source is a ``StrategyDefinition``, a ``CloneStrategyId``
+    or a ``BacktestId`` (MesoSim import, with ``MesoSimInstance``); at least one must be
+    given, and not both a definition and a clone id. ``Name``/``Description`` override the
+    definition's ``StrategyName``/``Description``. Create, Update and Rename return the
+    resulting ``LiveStrategy``.
+    """
 
     strategy_definition: StrategyDefinition | None = None
     clone_strategy_id: int | None = None
@@ -72,7 +74,7 @@ class CreateStrategyArgs(WireModel):
 
 
 class UpdateStrategyArgs(WireModel):
-    """[U] decision: null fields are left unchanged."""
+    """``UpdateStrategy`` args: null fields are left unchanged."""
 
     strategy_id: int
     strategy_definition: StrategyDefinition | None = None
@@ -90,13 +92,13 @@ class DeleteStrategyArgs(WireModel):
 
 
 class DeleteStrategyResult(WireModel):
-    """[U] decision: echoes the deleted id."""
+    """Echoes the deleted id."""
 
     strategy_id: int
 
 
 class ListStrategiesArgs(PagedArgs):
-    """[D] filter ``ActiveOnAccounts`` (strategies active on any of these accounts)."""
+    """``ListStrategies`` filters (paged): ``ActiveOnAccounts`` (strategies active on any of these accounts)."""
 
     active_on_accounts: list[str] | None = None
 

@@ -187,9 +187,6 @@ def _http_status(exc: BaseException) -> int | None:
     code = getattr(response, "status_code", None)
     if isinstance(code, int) and 100 <= code <= 599:
         return code
-    if isinstance(exc, SignalRAuthError):
-        found = re.search(r"\b(401|403)\b", str(exc))
-        return int(found.group(1)) if found else 401
     return None
 
 

@@ -19,7 +19,6 @@ recorded in ``state.unsupported`` and skipped. Never touches Qt.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
@@ -53,6 +52,8 @@ def is_unsupported(exc: BaseException) -> bool:
 
 class Session:
     heartbeat_interval = 3.0
+    #: seconds :meth:`stop` waits for its tasks, then for the hub connections to close
+    stop_timeout = 5.0
     events_retry_s = 2.0
 
     def __init__(self, url: str, api_key: str, *, embedded: bool = False, invoke_timeout: float = 30.0,
@@ -61,11 +62,13 @@ class Session:
         self.url = url
         self.embedded = embedded
         self.state = AppState()
-        self.control = MesoLiveControlHubClient(url, api_key, invoke_timeout=invoke_timeout,
-                                                connect_timeout=connect_timeout)
-        self.data = MesoLiveDataHubClient(url, api_key, invoke_timeout=invoke_timeout, connect_timeout=connect_timeout)
-        self.events = MesoLiveEventHubClient(url, api_key, invoke_timeout=invoke_timeout, since_event_seq_id=0,
-                                             connect_timeout=connect_timeout)
+        # The session reloads its snapshots itself after a reconnect: a read fails at once while a hub
+        # is down (wait_for_reconnect=False) instead of waiting for the reconnect.
+        options: dict[str, Any] = {"invoke_timeout": invoke_timeout, "connect_timeout": connect_timeout,
+                                   "wait_for_reconnect": False}
+        self.control = MesoLiveControlHubClient(url, api_key, **options)
+        self.data = MesoLiveDataHubClient(url, api_key, **options)
+        self.events = MesoLiveEventHubClient(url, api_key, since_event_seq_id=0, **options)
         self.hubs: dict[str, AnyClient] = {"control": self.control, "data": self.data, "event": self.events}
         self._streams: dict[int, asyncio.Task[None]] = {}
         self._listeners: list[HubStateListener] = []
@@ -122,13 +125,21 @@ class Session:
             tasks.append(self._refresh_task)
         for task in tasks:
             task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        if tasks:  # a stop never hangs: a task that ignores its cancellation is left behind, and said
+            done, stuck = await asyncio.wait(tasks, timeout=self.stop_timeout)
+            for task in done:  # their failures were logged when they happened
+                if not task.cancelled():
+                    task.exception()
+            for task in stuck:
+                log.warning("session task %s did not stop within %.0f s", task.get_name(), self.stop_timeout)
         self._streams.clear()
         for remove in self._removers:
             remove()
-        await asyncio.gather(*(c.close() for c in self.hubs.values()), return_exceptions=True)
+        closing = asyncio.gather(*(c.close() for c in self.hubs.values()), return_exceptions=True)
+        try:
+            await asyncio.wait_for(closing, self.stop_timeout)
+        except TimeoutError:
+            log.warning("the hub connections did not close within %.0f s", self.stop_timeout)
         for name in self.hubs:
             self.state.stale[name] = True
 

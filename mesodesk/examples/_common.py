@@ -6,7 +6,7 @@ import argparse
 import os
 import ssl
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,11 +15,23 @@ from typing import Any
 
 @dataclass
 class Endpoint:
-    """Where to connect: ``url``, ``api_key`` and client options (``ssl``)."""
+    """Where to connect: ``url``, ``api_key`` and client options (``ssl``).
+
+    Offline, ``drop_connections`` closes every client connection from the server side (what
+    a network failure or a server restart does to a client); against a real server it is
+    ``None``. ``simulator`` is the in-process simulator (offline only).
+    """
 
     url: str
     api_key: str
     options: dict[str, Any] = field(default_factory=dict)
+    drop_connections: Callable[[], Awaitable[None]] | None = None
+    simulator: Any = None
+
+    @property
+    def offline(self) -> bool:
+        """Whether this is the in-process simulator."""
+        return self.simulator is not None
 
 
 def parser(description: str) -> argparse.ArgumentParser:
@@ -52,6 +64,6 @@ async def endpoint(args: argparse.Namespace) -> AsyncIterator[Endpoint]:
         await server.start(port=0)
         print(f"(offline: in-process simulator at {server.url})")
         try:
-            yield Endpoint(server.url, api_key, options)
+            yield Endpoint(server.url, api_key, options, server.signalr.disconnect_all, server)
         finally:
             await server.stop()

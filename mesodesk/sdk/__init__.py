@@ -5,22 +5,31 @@
 ...         print(position.name)
 """
 
+from mesodesk.sdk._arguments import ArgumentProblem, MesoLiveArgumentError
+from mesodesk.sdk._idempotency import LostPrepareJob, PrepareJobOutcome
 from mesodesk.sdk._signalr import (
+    ConnectAttemptError,
     ConnectionLostError,
     ConnectionState,
     ConnectTimeoutError,
+    HostNotFoundError,
+    HubNotFoundError,
     InvocationTimeout,
     NotConnectedError,
     SignalRAuthError,
     SignalRError,
     SignalRInvocationError,
     SignalRStreamError,
+    SignalRTLSError,
+    StreamGap,
 )
 from mesodesk.sdk._wire import WireObservations, unmatched_wire_fields, wire_observations
 from mesodesk.sdk.control import IdempotencyOutcome, MesoLiveControlHubClient
 from mesodesk.sdk.data import MesoLiveDataHubClient
 from mesodesk.sdk.errors import (
+    DuplicateRequestError,
     IdempotencyFailedError,
+    IdempotencyKeyReusedError,
     MesoLiveApiException,
     MesoLiveError,
     OutcomeUnknownError,
@@ -31,15 +40,23 @@ from mesodesk.sdk.events import EventCursorStore, JsonFileEventCursorStore, Meso
 MesoLiveSignalRError = SignalRError
 
 __all__ = [
+    "ArgumentProblem",
+    "ConnectAttemptError",
     "ConnectTimeoutError",
     "ConnectionLostError",
     "ConnectionState",
+    "DuplicateRequestError",
     "EventCursorStore",
+    "HostNotFoundError",
+    "HubNotFoundError",
     "IdempotencyFailedError",
+    "IdempotencyKeyReusedError",
     "IdempotencyOutcome",
     "InvocationTimeout",
     "JsonFileEventCursorStore",
+    "LostPrepareJob",
     "MesoLiveApiException",
+    "MesoLiveArgumentError",
     "MesoLiveControlHubClient",
     "MesoLiveDataHubClient",
     "MesoLiveError",
@@ -47,10 +64,13 @@ __all__ = [
     "MesoLiveSignalRError",
     "NotConnectedError",
     "OutcomeUnknownError",
+    "PrepareJobOutcome",
     "SignalRAuthError",
     "SignalRError",
     "SignalRInvocationError",
     "SignalRStreamError",
+    "SignalRTLSError",
+    "StreamGap",
     "WireObservations",
     "unmatched_wire_fields",
     "wire_observations",

@@ -5,14 +5,21 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl as ssl_module
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
 from typing import Any, ClassVar, Generic, Self, TypeVar
 
 from pydantic import BaseModel
 
 from mesodesk.contract import HUB_PATHS, MesoLiveApiResponse, StatusCode, WireEnum, WireModel, to_wire
-from mesodesk.sdk._signalr import ConnectionState, NotConnectedError, SignalRConnection, SignalRStream
+from mesodesk.sdk._arguments import caller_parameters, parse_arguments, refuse
+from mesodesk.sdk._signalr import (
+    ConnectionState,
+    NotConnectedError,
+    SignalRConnection,
+    SignalRStream,
+    StreamGap,
+)
 from mesodesk.sdk._stream import RawItem, decimal_safe, exact_loads
 from mesodesk.sdk._wire import WireReader, reader
 from mesodesk.sdk.errors import MesoLiveApiException
@@ -35,15 +42,27 @@ def _envelope(result_type: Any) -> WireReader[Any]:
     return found
 
 
-def build_args(model: type[A], args: A | None, kwargs: dict[str, Any]) -> A:
-    """Accept either a ready args model or keyword arguments that build one."""
+def build_args(model: type[A], args: A | None, kwargs: dict[str, Any], *, method: str | None = None) -> A:
+    """Accept either a ready args model or keyword arguments that build one.
+
+    Keyword arguments are checked strictly (:func:`mesodesk.sdk._arguments.parse_arguments`):
+    an unknown or misspelled name, a missing or invalid value raises
+    :class:`~mesodesk.sdk._arguments.MesoLiveArgumentError` before anything is sent.
+    ``method`` names the SDK method in messages; by default it is the calling function
+    (whose keyword-only parameters, e.g. ``timeout``, are offered as suggestions too).
+    """
+    extra_names: tuple[str, ...] = ()
+    if method is None:
+        method, extra_names = caller_parameters()
     if args is not None:
         if kwargs:
-            raise TypeError("pass either an args model or keyword arguments, not both")
+            raise refuse(method, f"takes an args model or keyword arguments, not both "
+                                 f"(got {type(args).__name__} and {', '.join(map(repr, kwargs))})")
         if not isinstance(args, model):
-            raise TypeError(f"expected {model.__name__}, got {type(args).__name__}")
+            hint = f"; for a mapping use {method}(**values)" if isinstance(args, Mapping) else ""
+            raise refuse(method, f"expected a {model.__name__} or keyword arguments, got {type(args).__name__}{hint}")
         return args
-    return model(**kwargs)
+    return parse_arguments(model, kwargs, method, extra_names)
 
 
 def wire_args(args: BaseModel) -> Any:
@@ -81,7 +100,9 @@ class HubClient:
             ``ssl.create_default_context(cafile=...)``).
         connection_options: passed to :class:`SignalRConnection` (``server_timeout``,
             ``keep_alive_interval``, ``connect_timeout``, ``reconnect_backoff``, ``headers``,
-            ``max_message_size``).
+            ``max_message_size``, ``wait_for_reconnect``: reads (``get_*``/``list_*``) called
+            while reconnecting wait for the connection up to their timeout, and are sent again
+            when it dropped in flight; ``False`` = fail at once with ``NotConnectedError``).
         connection: use this ready connection instead (testing).
     """
 
@@ -132,8 +153,17 @@ class HubClient:
         return self._connection.add_state_listener(listener)
 
     async def connect(self, *, timeout: float | None = None) -> None:
-        """Open the connection (raises :class:`SignalRAuthError` on 401/403, or
-        :class:`ConnectTimeoutError` when no connection was made within ``timeout``)."""
+        """Open the connection.
+
+        Fails at once when retrying cannot help: :class:`SignalRAuthError` (401/403: the key),
+        :class:`HubNotFoundError` (404/405/501: the URL), :class:`SignalRTLSError` (the
+        certificate, or ``https://`` to a plain port) and :class:`HostNotFoundError`. Otherwise
+        retries until ``timeout`` (default ``connect_timeout``, 10 s) and raises
+        :class:`ConnectTimeoutError`, whose message says what the last attempt hit (e.g.
+        ``connection refused by host:port: check the URL/port ...``) and whose ``last_error``
+        is that attempt's error. Each is a :class:`SignalRError`; the last three subclass
+        :class:`ConnectTimeoutError`.
+        """
         await self._connection.start(timeout=timeout)
 
     async def close(self) -> None:
@@ -196,8 +226,9 @@ class HubClient:
             raise MesoLiveApiException(method, envelope.status, envelope.message, envelope.error, envelope.data)
         return envelope.data
 
-    def _stream(self, method: str, args: BaseModel, item_type: type[R], maxsize: int) -> HubStream[R]:
-        return HubStream(self._connection.stream(method, wire_args(args), maxsize=maxsize), item_type)
+    def _stream(self, method: str, args: BaseModel, item_type: type[R], maxsize: int,
+                resume: bool = False) -> HubStream[R]:
+        return HubStream(self._connection.stream(method, wire_args(args), maxsize=maxsize, resume=resume), item_type)
 
 
 class HubStream(Generic[R]):
@@ -209,7 +240,10 @@ class HubStream(Generic[R]):
     most ``maxsize`` items are buffered; when the consumer is slow the oldest are
     dropped (``dropped`` counts them), so the latest values win. A connection drop
     ends the iteration with :class:`ConnectionLostError` (re-open the stream after
-    reconnecting); a server error with :class:`SignalRStreamError`.
+    reconnecting), unless the stream was opened with ``resume=True``: then it waits for
+    the reconnect, invokes the method again and records the interruption in ``gaps``
+    (a list of :class:`~mesodesk.sdk.StreamGap`: when, how long, why). A server error
+    ends it with :class:`SignalRStreamError`.
 
     Items are read tolerantly (:mod:`mesodesk.sdk._wire`): PascalCase or camelCase names,
     int enums, 7-digit fractions, unknown properties (logged once) and unknown enum members.
@@ -229,6 +263,11 @@ class HubStream(Generic[R]):
     def method(self) -> str:
         """The hub stream method."""
         return self._stream.method
+
+    @property
+    def gaps(self) -> list[StreamGap]:
+        """Interruptions survived by a ``resume=True`` stream (oldest first; empty otherwise)."""
+        return self._stream.gaps
 
     @property
     def dropped(self) -> int:

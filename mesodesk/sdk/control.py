@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar, cast, overload
 
 import orjson
 
@@ -61,9 +63,13 @@ from mesodesk.contract import (
     LivePositionDetails,
     LiveStrategy,
     Order,
+    PreparationStatus,
     PreparePositionAdjustmentArgs,
+    PreparePositionAdjustmentResult,
     PreparePositionEntryArgs,
+    PreparePositionEntryResult,
     PreparePositionExitArgs,
+    PreparePositionExitResult,
     RenameStrategyArgs,
     SendOrderArgs,
     SendOrderResult,
@@ -73,13 +79,60 @@ from mesodesk.contract import (
     WireModel,
 )
 from mesodesk.sdk._hub import HubClient, build_args
-from mesodesk.sdk._idempotency import with_idempotency_key
+from mesodesk.sdk._idempotency import (
+    LostPrepareJob,
+    PrepareJobOutcome,
+    looks_lost,
+    restart_key,
+    with_idempotency_key,
+)
 from mesodesk.sdk._paging import PagingMixin
 from mesodesk.sdk._signalr import ConnectionLostError, InvocationTimeout, NotConnectedError
 from mesodesk.sdk._wire import reader
-from mesodesk.sdk.errors import IdempotencyFailedError, MesoLiveApiException, OutcomeUnknownError
+from mesodesk.sdk.errors import (
+    DuplicateRequestError,
+    IdempotencyFailedError,
+    IdempotencyKeyReusedError,
+    MesoLiveApiException,
+    OutcomeUnknownError,
+    api_exception,
+)
+
+if TYPE_CHECKING:
+    from mesodesk.sdk.events import MesoLiveEventHubClient
 
 log = logging.getLogger("mesodesk.sdk.control")
+
+P = TypeVar("P")
+PrepareArgs = PreparePositionEntryArgs | PreparePositionExitArgs | PreparePositionAdjustmentArgs
+
+
+@dataclass(frozen=True)
+class _PrepareKind:
+    name: str  # "entry", "exit", "adjustment"
+    start: str  # hub methods
+    status: str
+    status_args: type[WireModel]
+    status_result: type[WireModel]
+    completed: str  # event callbacks
+    failed: str
+
+
+_PREPARE_KINDS: dict[type[WireModel], _PrepareKind] = {
+    PreparePositionEntryArgs: _PrepareKind(
+        "entry", "StartPreparePositionEntry", "GetPreparePositionEntryStatus", GetPreparePositionEntryStatusArgs,
+        GetPreparePositionEntryStatusResult,
+        "on_position_entry_preparation_completed", "on_position_entry_preparation_failed"),
+    PreparePositionExitArgs: _PrepareKind(
+        "exit", "StartPreparePositionExit", "GetPreparePositionExitStatus", GetPreparePositionExitStatusArgs,
+        GetPreparePositionExitStatusResult,
+        "on_position_exit_preparation_completed", "on_position_exit_preparation_failed"),
+    PreparePositionAdjustmentArgs: _PrepareKind(
+        "adjustment", "StartPreparePositionAdjustment", "GetPreparePositionAdjustmentStatus",
+        GetPreparePositionAdjustmentStatusArgs, GetPreparePositionAdjustmentStatusResult,
+        "on_position_adjustment_preparation_completed", "on_position_adjustment_preparation_failed"),
+}
+_TERMINAL = (PreparationStatus.Completed, PreparationStatus.Failed, PreparationStatus.Cancelled)
 
 
 #: result model of each idempotent operation (to rebuild ``ResponseData``)
@@ -151,7 +204,9 @@ def result_from_record(record: IdempotencyRecord, result_type: type[WireModel] |
 class MesoLiveControlHubClient(PagingMixin, HubClient):
     """Control hub client (/hubs/control/v1): accounts, strategies, positions, prepare jobs, orders.
 
-    Every method takes its args model, or keyword arguments that build it, and
+    Every method takes its args model, or keyword arguments that build it (snake_case
+    or the reference's PascalCase names; an unknown or invalid one raises
+    :class:`~mesodesk.sdk.MesoLiveArgumentError` before anything is sent), and
     raises :class:`~mesodesk.sdk.errors.MesoLiveApiException` on a non-Success status.
 
     The nine idempotent methods (``start_prepare_*``, ``cancel_prepare_*``,
@@ -164,9 +219,23 @@ class MesoLiveControlHubClient(PagingMixin, HubClient):
     -> the request never arrived: resend once with the same key. Recovery gives up
     after ``recovery_timeout`` seconds with :class:`OutcomeUnknownError`.
 
+    A key that was used before raises a typed error (both are
+    :class:`MesoLiveApiException` s): :class:`DuplicateRequestError` when it already
+    completed this same request (nothing was done again; ``e.result`` is the original
+    typed result) and :class:`IdempotencyKeyReusedError` when it belongs to a different
+    request (this one was not executed; ``e.record``/``e.result`` describe the owner).
+    With ``on_duplicate="return"`` a duplicate returns the original result instead.
+
+    :meth:`prepare_and_wait` starts a prepare job and waits for its outcome (the
+    ``...Preparation*`` event first, status polls as a backup), starting it again under
+    a new key when a server restart lost it.
+
     Args (besides :class:`HubClient`'s):
         recovery_timeout: how long an idempotent call may spend recovering.
         recovery_poll_interval: delay between ``GetIdempotencyRecord`` polls.
+        on_duplicate: ``"raise"`` (default) :class:`DuplicateRequestError`, or ``"return"``
+            the original result as if the call had just succeeded (raised anyway when the
+            original result cannot be had).
     """
 
     HUB: ClassVar[str] = "control"
@@ -178,11 +247,15 @@ class MesoLiveControlHubClient(PagingMixin, HubClient):
         *,
         recovery_timeout: float = 120.0,
         recovery_poll_interval: float = 0.25,
+        on_duplicate: Literal["raise", "return"] = "raise",
         **kwargs: Any,
     ) -> None:
         super().__init__(base_url, api_key, **kwargs)
+        if on_duplicate not in ("raise", "return"):
+            raise ValueError('on_duplicate must be "raise" or "return"')
         self.recovery_timeout = recovery_timeout
         self.recovery_poll_interval = recovery_poll_interval
+        self.on_duplicate: Literal["raise", "return"] = on_duplicate
 
     # -- idempotency ---------------------------------------------------------------------
     async def idempotency_outcome(self, idempotency_key: str, *, timeout: float | None = None) -> IdempotencyOutcome:
@@ -203,12 +276,46 @@ class MesoLiveControlHubClient(PagingMixin, HubClient):
     async def _invoke_idempotent(self, method: str, args: WireModel, result_type: type[WireModel],
                                  timeout: float | None) -> Any:
         try:
-            return await self._invoke(method, args, result_type, timeout)
-        except _UNKNOWN_OUTCOME as exc:
-            if isinstance(exc, NotConnectedError):
-                raise  # never sent: nothing to recover
-            log.warning("%s outcome unknown (%s); recovering through GetIdempotencyRecord", method, exc)
-            return await self._recover(method, args, result_type, timeout, exc)
+            try:
+                return await self._invoke(method, args, result_type, timeout)
+            except _UNKNOWN_OUTCOME as exc:
+                if isinstance(exc, NotConnectedError):
+                    raise  # never sent: nothing to recover
+                log.warning("%s outcome unknown (%s); recovering through GetIdempotencyRecord", method, exc)
+                return await self._recover(method, args, result_type, timeout, exc)
+        except MesoLiveApiException as exc:
+            if type(exc) is not MesoLiveApiException:
+                raise  # already typed (IdempotencyFailedError)
+            typed = await self._typed_api_error(exc, args, result_type)
+            if isinstance(typed, DuplicateRequestError) and self.on_duplicate == "return" and typed.result is not None:
+                log.info("%s %s: DuplicateRequest; returning the original result", method, typed.idempotency_key)
+                return typed.result
+            if typed is exc:
+                raise
+            raise typed from None
+
+    async def _typed_api_error(self, exc: MesoLiveApiException, args: WireModel,
+                               result_type: type[WireModel]) -> MesoLiveApiException:
+        """:class:`DuplicateRequestError`/:class:`IdempotencyKeyReusedError` with the original typed
+        result (from the envelope, else from ``GetIdempotencyRecord``), or ``exc`` itself."""
+        key: str | None = getattr(args, "idempotency_key", None)
+        typed = api_exception(exc.method, exc.status, exc.message, exc.error, exc.data, idempotency_key=key)
+        if type(typed) is MesoLiveApiException:
+            return exc
+        if key is not None and (isinstance(typed, IdempotencyKeyReusedError) or typed.data is None):
+            try:
+                outcome = await self.idempotency_outcome(key, timeout=10.0)
+            except Exception as lookup:  # best effort: the typed error is raised anyway
+                log.info("GetIdempotencyRecord(%s) for the %s answer failed: %s", key, exc.method, lookup)
+            else:
+                record = outcome.record
+                result = (result_from_record(record, None if isinstance(typed, IdempotencyKeyReusedError)
+                                             else result_type) if record is not None and outcome.completed else None)
+                if isinstance(typed, IdempotencyKeyReusedError):
+                    typed.record, typed.result = record, result
+                elif result is not None:
+                    typed.data = result
+        return typed
 
     async def _recover(self, method: str, args: WireModel, result_type: type[WireModel],
                        timeout: float | None, cause: BaseException) -> Any:
@@ -262,6 +369,139 @@ class MesoLiveControlHubClient(PagingMixin, HubClient):
             except _UNKNOWN_OUTCOME:
                 await asyncio.sleep(min(self.recovery_poll_interval, remaining()))
                 continue
+
+    # -- prepare jobs --------------------------------------------------------------------
+    @overload
+    async def prepare_and_wait(
+        self, args: PreparePositionEntryArgs, /, *, events: MesoLiveEventHubClient | None = ...,
+        timeout: float = ..., poll_interval: float = ..., max_restarts: int = ...,
+    ) -> PrepareJobOutcome[PreparePositionEntryResult]: ...
+
+    @overload
+    async def prepare_and_wait(
+        self, args: PreparePositionExitArgs, /, *, events: MesoLiveEventHubClient | None = ...,
+        timeout: float = ..., poll_interval: float = ..., max_restarts: int = ...,
+    ) -> PrepareJobOutcome[PreparePositionExitResult]: ...
+
+    @overload
+    async def prepare_and_wait(
+        self, args: PreparePositionAdjustmentArgs, /, *, events: MesoLiveEventHubClient | None = ...,
+        timeout: float = ..., poll_interval: float = ..., max_restarts: int = ...,
+    ) -> PrepareJobOutcome[PreparePositionAdjustmentResult]: ...
+
+    async def prepare_and_wait(
+        self,
+        args: PrepareArgs,
+        /,
+        *,
+        events: MesoLiveEventHubClient | None = None,
+        timeout: float = 120.0,
+        poll_interval: float = 2.0,
+        max_restarts: int = 3,
+    ) -> PrepareJobOutcome[Any]:
+        """Start a prepare job and wait until it completes, fails or is cancelled.
+
+        ``args`` is a :class:`PreparePositionEntryArgs`, :class:`PreparePositionExitArgs` or
+        :class:`PreparePositionAdjustmentArgs` (its ``IdempotencyKey`` is used as given). With
+        ``events`` (a connected :class:`MesoLiveEventHubClient`) the job's
+        ``...PreparationCompleted``/``...Failed`` event ends the wait; the job status is polled
+        every ``poll_interval`` seconds as a backup (without ``events``: polled only, first
+        after 0.25 s, then backing off to ``poll_interval``).
+
+        A job lost to a server restart (its status is ``NotFound``, or ``Failed`` saying it was
+        interrupted by a restart) cannot be resumed: the same key would only answer
+        ``DuplicateRequest``. It is started again under a new key (``<key>:r1``, ``:r2`` ...; at
+        most ``max_restarts`` times), logged at WARNING, and listed in the outcome's ``restarts``.
+
+        Returns a :class:`PrepareJobOutcome` (``.completed``/``.result``, ``.failed``/``.error``,
+        ``.restarted``). Raises :class:`OutcomeUnknownError` (a ``TimeoutError``) when the job
+        has not finished within ``timeout`` seconds, and what ``StartPrepare*`` raises.
+        """
+        kind = _PREPARE_KINDS.get(type(args))
+        if kind is None:
+            raise TypeError(f"prepare_and_wait takes PreparePositionEntryArgs, PreparePositionExitArgs or "
+                            f"PreparePositionAdjustmentArgs, not {type(args).__name__}")
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        finished: dict[str, tuple[PreparationStatus, Any, str | None]] = {}  # job id -> what its event said
+        wake = asyncio.Event()
+
+        def on_completed(event: Any) -> None:
+            finished[event.job_id] = (PreparationStatus.Completed, event.result, None)
+            wake.set()
+
+        def on_failed(event: Any) -> None:
+            finished[event.job_id] = (PreparationStatus.Failed, None, event.error)
+            wake.set()
+
+        removers: list[Callable[[], None]] = []
+        if events is not None:  # registered before the start: a fast job's event must not be missed
+            removers = [getattr(events, kind.completed)(on_completed), getattr(events, kind.failed)(on_failed)]
+        restarts: list[LostPrepareJob] = []
+        current = args
+        try:
+            while True:
+                key: str = current.idempotency_key
+                left = deadline - loop.time()
+                if left <= 0:
+                    raise OutcomeUnknownError(kind.start, key, "no time left to start the prepare job again")
+                started = await self._invoke_idempotent(kind.start, current, StartPrepareResult, left)
+                job_id = started.job_id
+                status, result, error, via = await self._wait_job(
+                    kind, job_id, finished, wake, deadline, poll_interval, events is not None)
+                lost = status is None or (status == PreparationStatus.Failed and looks_lost(error))
+                if not lost:
+                    assert status is not None
+                    return PrepareJobOutcome(job_id, key, status, result, error, via, tuple(restarts))
+                reason = error or "the server no longer knows the job"
+                if len(restarts) >= max_restarts:
+                    return PrepareJobOutcome(job_id, key, status or PreparationStatus.Failed, None,
+                                             f"lost to a server restart {len(restarts) + 1} times: {reason}",
+                                             via, tuple(restarts))
+                restarts.append(LostPrepareJob(key, job_id, reason))
+                new_key = restart_key(args.idempotency_key, len(restarts))
+                current = current.model_copy(update={"idempotency_key": new_key})
+                log.warning("prepare %s job %s (key %s) was lost to a server restart (%s); starting it again "
+                            "under key %s", kind.name, job_id, key, reason, new_key)
+        finally:
+            for remove in removers:
+                remove()
+
+    async def _wait_job(
+        self, kind: _PrepareKind, job_id: str, finished: dict[str, tuple[PreparationStatus, Any, str | None]],
+        wake: asyncio.Event, deadline: float, poll_interval: float, have_events: bool,
+    ) -> tuple[PreparationStatus | None, Any, str | None, Literal["event", "poll"]]:
+        """Wait for job ``job_id``: ``(status, result, error, via)``; status ``None`` = the server
+        does not know the job (lost)."""
+        loop = asyncio.get_running_loop()
+        interval = poll_interval if have_events else min(0.25, poll_interval)
+        while True:
+            if job_id in finished:
+                status, result, error = finished[job_id]
+                return status, result, error, "event"
+            left = deadline - loop.time()
+            if left <= 0:
+                raise OutcomeUnknownError(kind.start, job_id, "the prepare job did not finish in time; ask "
+                                                              f"{kind.status} later")
+            wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), min(interval, left))
+            if job_id in finished:
+                continue
+            try:
+                raw = await self._invoke(kind.status, kind.status_args(job_id=job_id), kind.status_result,
+                                         min(10.0, max(0.1, deadline - loop.time())))
+            except MesoLiveApiException as exc:
+                if exc.status == StatusCode.NotFound:
+                    return None, None, str(exc.message or exc), "poll"
+                raise
+            except _UNKNOWN_OUTCOME as exc:  # reconnecting, or a slow answer: poll again
+                log.info("polling prepare job %s: %s", job_id, exc)
+                continue
+            finally:
+                interval = min(poll_interval, interval * 2)
+            if raw.status in _TERMINAL:
+                return raw.status, raw.result, raw.error, "poll"
 
     async def get_idempotency_record(
         self, args: GetIdempotencyRecordArgs | None = None, /, *, timeout: float | None = None, **kwargs: Any

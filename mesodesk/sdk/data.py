@@ -36,21 +36,24 @@ from mesodesk.sdk._hub import HubClient, HubStream, build_args
 class MesoLiveDataHubClient(HubClient):
     """Data hub client (/hubs/data/v1): pricing snapshots and streams.
 
-    Every method takes its args model, or keyword arguments that build it, and
+    Every method takes its args model, or keyword arguments that build it (snake_case
+    or the reference's PascalCase names; an unknown or invalid one raises
+    :class:`~mesodesk.sdk.MesoLiveArgumentError` before anything is sent), and
     raises :class:`~mesodesk.sdk.errors.MesoLiveApiException` on a non-Success status.
     """
 
     HUB: ClassVar[str] = "data"
 
     def stream_position_data(
-        self, args: StreamPositionDataArgs | None = None, /, *, maxsize: int = 64, **kwargs: Any
+        self, args: StreamPositionDataArgs | None = None, /, *, maxsize: int = 64, resume: bool = False, **kwargs: Any
     ) -> HubStream[PositionDataEntry]:
         """``StreamPositionData``.
 
         An async iterator of :class:`PositionDataEntry`. Leaving the ``async for`` (or cancelling
         the task) sends ``CancelInvocation``; a bounded queue keeps the latest items.
+        ``resume=True``: a reconnect does not end the stream; it is invoked again (``stream.gaps``).
         """
-        return self._stream("StreamPositionData", build_args(StreamPositionDataArgs, args, kwargs), PositionDataEntry, maxsize)
+        return self._stream("StreamPositionData", build_args(StreamPositionDataArgs, args, kwargs), PositionDataEntry, maxsize, resume)
 
     async def get_position_snapshot(
         self, args: GetPositionSnapshotArgs | None = None, /, *, timeout: float | None = None, **kwargs: Any
@@ -61,14 +64,15 @@ class MesoLiveDataHubClient(HubClient):
         return cast(GetPositionSnapshotResult, await self._invoke("GetPositionSnapshot", args, GetPositionSnapshotResult, timeout))
 
     def stream_leg_data(
-        self, args: StreamLegDataArgs | None = None, /, *, maxsize: int = 64, **kwargs: Any
+        self, args: StreamLegDataArgs | None = None, /, *, maxsize: int = 64, resume: bool = False, **kwargs: Any
     ) -> HubStream[LegDataEntry]:
         """``StreamLegData``.
 
         An async iterator of :class:`LegDataEntry`. Leaving the ``async for`` (or cancelling
         the task) sends ``CancelInvocation``; a bounded queue keeps the latest items.
+        ``resume=True``: a reconnect does not end the stream; it is invoked again (``stream.gaps``).
         """
-        return self._stream("StreamLegData", build_args(StreamLegDataArgs, args, kwargs), LegDataEntry, maxsize)
+        return self._stream("StreamLegData", build_args(StreamLegDataArgs, args, kwargs), LegDataEntry, maxsize, resume)
 
     async def get_leg_snapshot(
         self, args: GetLegSnapshotArgs | None = None, /, *, timeout: float | None = None, **kwargs: Any
@@ -79,14 +83,15 @@ class MesoLiveDataHubClient(HubClient):
         return cast(GetLegSnapshotResult, await self._invoke("GetLegSnapshot", args, GetLegSnapshotResult, timeout))
 
     def stream_legs_data(
-        self, args: StreamLegsDataArgs | None = None, /, *, maxsize: int = 64, **kwargs: Any
+        self, args: StreamLegsDataArgs | None = None, /, *, maxsize: int = 64, resume: bool = False, **kwargs: Any
     ) -> HubStream[LegsDataEntry]:
         """``StreamLegsData``.
 
         An async iterator of :class:`LegsDataEntry`. Leaving the ``async for`` (or cancelling
         the task) sends ``CancelInvocation``; a bounded queue keeps the latest items.
+        ``resume=True``: a reconnect does not end the stream; it is invoked again (``stream.gaps``).
         """
-        return self._stream("StreamLegsData", build_args(StreamLegsDataArgs, args, kwargs), LegsDataEntry, maxsize)
+        return self._stream("StreamLegsData", build_args(StreamLegsDataArgs, args, kwargs), LegsDataEntry, maxsize, resume)
 
     async def get_legs_snapshot(
         self, args: GetLegsSnapshotArgs | None = None, /, *, timeout: float | None = None, **kwargs: Any
@@ -97,15 +102,16 @@ class MesoLiveDataHubClient(HubClient):
         return cast(GetLegsSnapshotResult, await self._invoke("GetLegsSnapshot", args, GetLegsSnapshotResult, timeout))
 
     def stream_combo_contracts_data(
-        self, args: StreamComboContractsDataArgs | None = None, /, *, maxsize: int = 64, **kwargs: Any
+        self, args: StreamComboContractsDataArgs | None = None, /, *, maxsize: int = 64, resume: bool = False, **kwargs: Any
     ) -> HubStream[ComboContractsDataEntry]:
         """``StreamComboContractsData``.
 
         An async iterator of :class:`ComboContractsDataEntry`. Leaving the ``async for`` (or cancelling
         the task) sends ``CancelInvocation``; a bounded queue keeps the latest items.
+        ``resume=True``: a reconnect does not end the stream; it is invoked again (``stream.gaps``).
         A ``Provider`` is required.
         """
-        return self._stream("StreamComboContractsData", build_args(StreamComboContractsDataArgs, args, kwargs), ComboContractsDataEntry, maxsize)
+        return self._stream("StreamComboContractsData", build_args(StreamComboContractsDataArgs, args, kwargs), ComboContractsDataEntry, maxsize, resume)
 
     async def get_combo_contracts_snapshot(
         self, args: GetComboContractsSnapshotArgs | None = None, /, *, timeout: float | None = None, **kwargs: Any
@@ -116,15 +122,16 @@ class MesoLiveDataHubClient(HubClient):
         return cast(GetComboContractsSnapshotResult, await self._invoke("GetComboContractsSnapshot", args, GetComboContractsSnapshotResult, timeout))
 
     def stream_contract_data(
-        self, args: StreamContractDataArgs | None = None, /, *, maxsize: int = 64, **kwargs: Any
+        self, args: StreamContractDataArgs | None = None, /, *, maxsize: int = 64, resume: bool = False, **kwargs: Any
     ) -> HubStream[ContractDataEntry]:
         """``StreamContractData``.
 
         An async iterator of :class:`ContractDataEntry`. Leaving the ``async for`` (or cancelling
         the task) sends ``CancelInvocation``; a bounded queue keeps the latest items.
+        ``resume=True``: a reconnect does not end the stream; it is invoked again (``stream.gaps``).
         A ``Provider`` is required.
         """
-        return self._stream("StreamContractData", build_args(StreamContractDataArgs, args, kwargs), ContractDataEntry, maxsize)
+        return self._stream("StreamContractData", build_args(StreamContractDataArgs, args, kwargs), ContractDataEntry, maxsize, resume)
 
     async def get_contract_snapshot(
         self, args: GetContractSnapshotArgs | None = None, /, *, timeout: float | None = None, **kwargs: Any
@@ -135,15 +142,16 @@ class MesoLiveDataHubClient(HubClient):
         return cast(GetContractSnapshotResult, await self._invoke("GetContractSnapshot", args, GetContractSnapshotResult, timeout))
 
     def stream_underlying_data(
-        self, args: StreamUnderlyingDataArgs | None = None, /, *, maxsize: int = 64, **kwargs: Any
+        self, args: StreamUnderlyingDataArgs | None = None, /, *, maxsize: int = 64, resume: bool = False, **kwargs: Any
     ) -> HubStream[UnderlyingDataEntry]:
         """``StreamUnderlyingData``.
 
         An async iterator of :class:`UnderlyingDataEntry`. Leaving the ``async for`` (or cancelling
         the task) sends ``CancelInvocation``; a bounded queue keeps the latest items.
+        ``resume=True``: a reconnect does not end the stream; it is invoked again (``stream.gaps``).
         A ``Provider`` is required.
         """
-        return self._stream("StreamUnderlyingData", build_args(StreamUnderlyingDataArgs, args, kwargs), UnderlyingDataEntry, maxsize)
+        return self._stream("StreamUnderlyingData", build_args(StreamUnderlyingDataArgs, args, kwargs), UnderlyingDataEntry, maxsize, resume)
 
     async def get_underlying_snapshot(
         self, args: GetUnderlyingSnapshotArgs | None = None, /, *, timeout: float | None = None, **kwargs: Any

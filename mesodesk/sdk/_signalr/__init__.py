@@ -7,6 +7,7 @@ and a SignalR-level server-timeout watchdog.
 Modules (only this package imports ``pysignalr``; ``tests/test_layering.py`` checks it):
 
 * :mod:`.errors`: the transport errors (all ``MesoLiveError``).
+* :mod:`.diagnose`: what a failed connection attempt means, as one line with a hint.
 * :mod:`.transport`: the one-shot WebSocket transport and its StreamItem fast path, the
   orjson protocol, the per-attempt pysignalr client, the redaction log filter.
 * :mod:`.stream`: :class:`SignalRStream`.
@@ -39,24 +40,37 @@ pysignalr 1.3.x quirks handled here:
 
 from mesodesk.sdk.redaction import redact
 
-from .connection import DEFAULT_MAX_MESSAGE_SIZE, ConnectionState, SignalRConnection, default_backoff
+from .connection import (
+    DEFAULT_MAX_MESSAGE_SIZE,
+    ConnectionState,
+    SignalRConnection,
+    default_backoff,
+    is_read_method,
+)
 from .errors import (
+    ConnectAttemptError,
     ConnectionLostError,
     ConnectTimeoutError,
+    HostNotFoundError,
+    HubNotFoundError,
     InvocationTimeout,
     NotConnectedError,
     SignalRAuthError,
     SignalRError,
     SignalRInvocationError,
     SignalRStreamError,
+    SignalRTLSError,
 )
-from .stream import SignalRStream
+from .stream import SignalRStream, StreamGap
 
 __all__ = [
     "DEFAULT_MAX_MESSAGE_SIZE",
+    "ConnectAttemptError",
     "ConnectTimeoutError",
     "ConnectionLostError",
     "ConnectionState",
+    "HostNotFoundError",
+    "HubNotFoundError",
     "InvocationTimeout",
     "NotConnectedError",
     "SignalRAuthError",
@@ -65,6 +79,9 @@ __all__ = [
     "SignalRInvocationError",
     "SignalRStream",
     "SignalRStreamError",
+    "SignalRTLSError",
+    "StreamGap",
     "default_backoff",
+    "is_read_method",
     "redact",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import enum
 import inspect
 import itertools
@@ -15,8 +16,6 @@ import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from pysignalr.exceptions import AuthorizationError
-from pysignalr.exceptions import ConnectionError as PySignalRConnectionError
 from pysignalr.messages import (
     CancelInvocationMessage,
     CompletionMessage,
@@ -24,17 +23,15 @@ from pysignalr.messages import (
     JSONMessage,
     Message,
 )
-from websockets.exceptions import InvalidStatus
 
 from mesodesk.sdk.redaction import redact
 
+from .diagnose import connect_error, is_connection_closed, is_permanent
 from .errors import (
     ConnectionLostError,
     ConnectTimeoutError,
     InvocationTimeout,
     NotConnectedError,
-    SignalRAuthError,
-    SignalRError,
     SignalRInvocationError,
 )
 from .stream import SignalRStream
@@ -46,6 +43,17 @@ log = logging.getLogger("mesodesk.sdk")
 
 DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024 * 1024
 _STABLE_AFTER = 1.0  # a connection shorter than this does not reset the backoff
+_READ_PREFIXES = ("Get", "List")  # MesoLive's read methods: safe to wait for a reconnect and to resend
+
+#: set inside on_connected callbacks: their calls never wait for a reconnect (the supervisor is
+#: waiting for them) and never resend
+_IN_CONNECTED_CALLBACK: contextvars.ContextVar[bool] = contextvars.ContextVar("signalr_in_connected_cb",
+                                                                               default=False)
+
+
+def is_read_method(method: str) -> bool:
+    """Whether hub ``method`` only reads (``Get*``/``List*``): safe to delay and to send again."""
+    return method.startswith(_READ_PREFIXES)
 
 
 class ConnectionState(enum.Enum):
@@ -83,17 +91,29 @@ class SignalRConnection:
     Lifecycle: ``await start()`` -> automatic reconnects forever -> ``await stop()``.
 
     * ``start()`` returns once the first connection is open and every ``on_connected``
-      callback has run. It raises :class:`SignalRAuthError` at once if the first attempt
-      gets HTTP 401/403, or :class:`ConnectTimeoutError` when no connection was made within
-      ``timeout`` (default ``connect_timeout``; attempts are retried with backoff meanwhile).
-      On failure the supervisor is stopped, unless ``retry_in_background=True``: then it keeps
-      trying (watch ``state``) and the caller must ``stop()`` eventually.
-    * ``invoke()``/``stream()`` raise :class:`NotConnectedError` immediately while not
-      connected (no silent waiting: callers decide, e.g. retry after ``on_connected``).
+      callback has run. It fails at once when retrying cannot help: :class:`SignalRAuthError`
+      (HTTP 401/403, ``.status``), :class:`HubNotFoundError` (negotiate 404/405/501),
+      :class:`SignalRTLSError` (untrusted certificate, or not TLS at all) and
+      :class:`HostNotFoundError`. Otherwise (refused, timeouts, temporary DNS failures, HTTP
+      5xx) attempts are retried with backoff and it raises :class:`ConnectTimeoutError` after
+      ``timeout`` (default ``connect_timeout``), whose message says what the last attempt hit
+      and whose ``last_error``/``__cause__`` is that attempt's error. Attempt failures are
+      not logged above INFO meanwhile (the exception says it). On failure the supervisor is
+      stopped, unless ``retry_in_background=True``: then it keeps trying (watch ``state``;
+      the first failure of each kind is logged as one WARNING line) and the caller must
+      ``stop()`` eventually.
+    * Reads (``Get*``/``List*`` methods) called while the connection is (re)connecting wait
+      for it, within their timeout, and a read that was in flight when the connection
+      dropped is sent again after the reconnect (``wait_for_reconnect``: ``True`` = up to
+      the call's timeout, a number = at most that many seconds, ``False`` = fail at once).
+      Other calls raise :class:`NotConnectedError` immediately while not connected: a write
+      is never delayed or resent behind the caller's back.
     * A reconnect is a new SignalR connection (new id, server-side groups lost): use
       ``on_connected`` to resubscribe/replay. Callbacks run on every (re)connect, after the
-      state became ``Connected`` (so they may invoke) and, the first time, before ``start()``
-      returns. In-flight calls/streams of a dropped connection fail with ConnectionLostError.
+      state became ``Connected`` (so they may invoke; their calls never wait nor resend) and,
+      the first time, before ``start()`` returns. In-flight calls of a dropped connection
+      fail with ConnectionLostError (reads: resent, see above); streams end with it unless
+      they were opened with ``resume=True``.
     * The server is considered dead when nothing (not even a ping) arrived for
       ``server_timeout``; we ping every ``keep_alive_interval``.
     """
@@ -111,8 +131,10 @@ class SignalRConnection:
         connect_timeout: float = 10.0,
         ssl: ssl_module.SSLContext | None = None,
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+        wait_for_reconnect: bool | float = True,
     ) -> None:
         self.url = url
+        self.wait_for_reconnect = wait_for_reconnect
         self._token_factory = access_token_factory
         self._headers = dict(headers or {})
         self._invoke_timeout = invoke_timeout
@@ -136,9 +158,11 @@ class SignalRConnection:
         self._bg: set[asyncio.Task[None]] = set()
         self._supervisor: asyncio.Task[None] | None = None
         self._dispatcher: asyncio.Task[None] | None = None
-        self._dispatch_q: asyncio.Queue[tuple[_Client, InvocationMessage]] | None = None
+        self._dispatch_q: asyncio.Queue[tuple[_Client | None, InvocationMessage | asyncio.Future[None]]] | None = None
         self._first: asyncio.Future[None] | None = None
         self._fail_fast = True
+        self._opened = asyncio.Event()  # set while a connection is open (or the client stopped)
+        self._logged_failure: str | None = None  # the attempt failure last logged (repeats go to DEBUG)
         self.last_error: BaseException | None = None
         self.connection_count = 0  # successful connections so far (1 after start())
 
@@ -201,8 +225,11 @@ class SignalRConnection:
                 await coro
             except asyncio.CancelledError:
                 pass
-            except Exception:
-                log.exception("background task failed")
+            except Exception as exc:
+                if is_connection_closed(exc):  # e.g. a CancelInvocation over a socket that just died
+                    log.debug("background send skipped: the connection is gone (%s)", exc)
+                else:
+                    log.exception("background task failed")
 
         task = asyncio.get_running_loop().create_task(run())
         self._bg.add(task)
@@ -217,16 +244,25 @@ class SignalRConnection:
         loop = asyncio.get_running_loop()
         self._first = loop.create_future()
         self._fail_fast = not retry_in_background
+        self._opened.clear()
+        self._logged_failure = None
         self._dispatch_q = asyncio.Queue()
         self._dispatcher = loop.create_task(self._dispatch_loop(), name="signalr-dispatch")
         self._supervisor = loop.create_task(self._supervise(), name="signalr-supervisor")
         wait = self._connect_timeout if timeout is None else timeout
+        first = self._first
         try:
-            await asyncio.wait_for(asyncio.shield(self._first), wait)
-        except TimeoutError:
-            err: BaseException = ConnectTimeoutError(
-                f"no connection to {redact(self.url)} within {wait:g}s (last error: {self.last_error!r})"
-            )
+            await asyncio.wait_for(asyncio.shield(first), wait)
+        except TimeoutError as exc:
+            failed = first.exception() if first.done() and not first.cancelled() else None
+            if failed is exc:  # a fail-fast error (HubNotFoundError... are ConnectTimeoutErrors too)
+                err: BaseException = exc
+            else:
+                last = self.last_error
+                why = f": {last}" if last is not None else ""
+                err = ConnectTimeoutError(f"no connection to {redact(self.url)} within {wait:g}s{why}",
+                                          last_error=last)
+                err.__cause__ = last
         except BaseException as exc:
             err = exc
         else:
@@ -254,6 +290,7 @@ class SignalRConnection:
         if self._first is not None and not self._first.done():
             self._first.cancel()
         self._set_state(ConnectionState.DISCONNECTED)
+        self._opened.set()  # wake calls/streams waiting for a reconnect: they see DISCONNECTED
 
     async def __aenter__(self) -> SignalRConnection:
         await self.start()
@@ -282,20 +319,21 @@ class SignalRConnection:
                     raise
                 except Exception as exc:
                     self.last_error = exc
-                    log.warning("SignalR connect to %s failed: %s", redact(self.url), redact(repr(exc)))
                     first = self._first
-                    if (
-                        isinstance(exc, SignalRAuthError)
-                        and self._fail_fast
-                        and first is not None
-                        and not first.done()
-                    ):
+                    starting = self._fail_fast and first is not None and not first.done()
+                    self._log_attempt_failure(exc, quiet=starting, attempt=failures + 1)
+                    if starting and is_permanent(exc):
+                        assert first is not None
                         first.set_exception(exc)
                         return
                     await asyncio.sleep(self._backoff(failures))
                     failures += 1
                     continue
                 opened_at = loop.time()
+                if self._logged_failure is not None or failures:
+                    log.info("SignalR connected to %s after %d failed attempt%s", redact(self.url), failures,
+                             "" if failures == 1 else "s")
+                self._logged_failure = None
                 failures = 0
                 self.connection_count += 1
                 self._set_state(ConnectionState.CONNECTED)
@@ -307,7 +345,7 @@ class SignalRConnection:
                 finally:
                     await self._teardown(client, run_task)
                 self.last_error = reason
-                log.warning("SignalR connection to %s lost: %s", redact(self.url), redact(repr(reason)))
+                log.warning("SignalR connection to %s lost: %s", redact(self.url), _describe(reason))
                 if loop.time() - opened_at < _STABLE_AFTER:
                     failures = max(failures, 1)  # flapping: do not hammer the server
                 self._set_state(ConnectionState.RECONNECTING)
@@ -341,7 +379,7 @@ class SignalRConnection:
             raise
         waiter.cancel()
         if opened.is_set() and not run_task.done():
-            self._open = True
+            self._set_open(True)
             return client, run_task
         error: BaseException | None = None
         if run_task.done() and not run_task.cancelled():
@@ -350,17 +388,29 @@ class SignalRConnection:
         raise self._map_connect_error(error)
 
     def _map_connect_error(self, error: BaseException | None) -> Exception:
+        """One typed, one-line error for a failed attempt (the raw error as ``__cause__``)."""
         if error is None:
-            return ConnectTimeoutError(f"connect attempt timed out after {self._connect_timeout:g}s")
-        if isinstance(error, AuthorizationError):
-            return SignalRAuthError("negotiate rejected: 401 Unauthorized")
-        if isinstance(error, PySignalRConnectionError) and error.status in (401, 403):
-            return SignalRAuthError(f"negotiate rejected: HTTP {error.status}")
-        if isinstance(error, InvalidStatus) and error.response.status_code in (401, 403):
-            return SignalRAuthError(f"WebSocket upgrade rejected: HTTP {error.response.status_code}")
-        if isinstance(error, Exception):
-            return error
-        return SignalRError(repr(error))
+            return ConnectTimeoutError(f"connect attempt timed out after {self._connect_timeout:g}s: the server "
+                                       "may be down or overloaded, or a firewall drops the connection")
+        return connect_error(error, self.url, self._connect_timeout)
+
+    def _log_attempt_failure(self, exc: BaseException, *, quiet: bool, attempt: int) -> None:
+        """One line per kind of failure: the first at WARNING (INFO while ``start()`` is waiting:
+        its exception will say it), repeats at DEBUG. No tracebacks, no raw reprs."""
+        text = _describe(exc)
+        url = redact(self.url)
+        if text == self._logged_failure:
+            log.debug("SignalR connect to %s failed again (attempt %d): %s", url, attempt, text)
+            return
+        self._logged_failure = text
+        log.log(logging.INFO if quiet else logging.WARNING, "SignalR connect to %s failed: %s", url, text)
+
+    def _set_open(self, value: bool) -> None:
+        self._open = value
+        if value:
+            self._opened.set()
+        else:
+            self._opened.clear()
 
     async def _run_connected_callbacks_while_open(self, client: _Client, run_task: asyncio.Task[None]) -> None:
         """Run the on_connected callbacks; if the socket dies meanwhile, fail the calls they
@@ -378,7 +428,7 @@ class SignalRConnection:
 
     def _fail_in_flight(self, client: _Client, lost: ConnectionLostError) -> None:
         if self._client is client:
-            self._open = False  # new calls fail fast with NotConnectedError
+            self._set_open(False)  # new calls fail fast with NotConnectedError (or wait: reads)
         gen = client.generation
         for inv_id, (fut, g) in list(self._pending.items()):
             if g == gen and not fut.done():
@@ -386,6 +436,7 @@ class SignalRConnection:
                 self._pending.pop(inv_id, None)
 
     async def _run_connected_callbacks(self) -> None:
+        _IN_CONNECTED_CALLBACK.set(True)  # this task's context only
         for cb in list(self._connected_callbacks):
             try:
                 await _maybe_await(cb())
@@ -409,7 +460,7 @@ class SignalRConnection:
         """Close ``client``'s socket and fail everything that was in flight on it."""
         if self._client is client:
             self._client = None
-            self._open = False
+            self._set_open(False)
         gen = client.generation
         lost = ConnectionLostError("connection lost")
         for inv_id, (fut, g) in list(self._pending.items()):
@@ -418,8 +469,8 @@ class SignalRConnection:
                 self._pending.pop(inv_id, None)
         for stream in list(self._streams.values()):
             if stream._client is client:
-                stream._finish(ConnectionLostError(f"connection lost during stream {stream.method}"))
                 self._streams.pop(stream.invocation_id or "", None)
+                stream._finish(ConnectionLostError(f"connection lost during stream {stream.method}"))
         if run_task is not None and not run_task.done():
             run_task.cancel()
             done, _ = await asyncio.wait({run_task}, timeout=CLOSE_GRACE)
@@ -436,13 +487,69 @@ class SignalRConnection:
             raise NotConnectedError(f"not connected to {redact(self.url)} (state {self._state.value})")
         return client
 
-    async def invoke(self, method: str, *args: Any, timeout: float | None = None) -> Any:
+    def _reconnect_wait(self, method: str, override: bool | float | None) -> float | None:
+        """How long a call to ``method`` may wait for a reconnect (``None``: it may not)."""
+        policy = self.wait_for_reconnect if override is None else override
+        if policy is False or not is_read_method(method) or _IN_CONNECTED_CALLBACK.get():
+            return None
+        return float("inf") if policy is True else float(policy)
+
+    async def wait_open(self, timeout: float | None) -> bool:
+        """Wait until a connection is open; ``False`` after ``timeout`` or once the client stopped."""
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        while not self._open:
+            if self._supervisor is None or self._state is ConnectionState.DISCONNECTED:
+                return False
+            left = None if deadline is None else deadline - loop.time()
+            if left is not None and left <= 0:
+                return False
+            try:
+                await asyncio.wait_for(self._opened.wait(), left)
+            except TimeoutError:
+                return False
+            if not self._open:
+                await asyncio.sleep(0)  # set by stop(): the loop condition says so
+        return True
+
+    async def invoke(
+        self, method: str, *args: Any, timeout: float | None = None, wait_for_reconnect: bool | float | None = None
+    ) -> Any:
         """Call hub ``method`` and return its result.
 
         Raises NotConnectedError (not connected), SignalRInvocationError (Completion error),
-        InvocationTimeout (a TimeoutError) and ConnectionLostError (dropped in flight).
+        InvocationTimeout (a TimeoutError) and ConnectionLostError (dropped in flight). Reads
+        (``Get*``/``List*``) wait for a reconnect and are resent after a drop, within ``timeout``
+        (see the class docstring; ``wait_for_reconnect`` overrides the connection's setting).
         """
-        client = self._current()
+        may_wait = self._reconnect_wait(method, wait_for_reconnect)
+        wait = self._invoke_timeout if timeout is None else timeout
+        if may_wait is None:
+            return await self._invoke_once(self._current(), method, args, wait)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait
+        wait_until = loop.time() + may_wait
+        resent = 0
+        while True:
+            if not self._open:
+                budget = 0.0
+                if self._supervisor is not None and self._state is not ConnectionState.DISCONNECTED:
+                    budget = min(deadline, wait_until) - loop.time()
+                    if budget > 0:
+                        await self.wait_open(budget)
+                if not self._open:
+                    waited = f", still after waiting {budget:.3g}s for the reconnect" if budget > 0 else ""
+                    raise NotConnectedError(f"not connected to {redact(self.url)} (state {self._state.value}{waited})")
+            try:
+                return await self._invoke_once(self._current(), method, args, max(0.0, deadline - loop.time()))
+            except ConnectionLostError:
+                if loop.time() >= min(deadline, wait_until) or self._supervisor is None:
+                    raise
+                resent += 1
+                log.info("%s: the connection dropped in flight; sending the read again after the reconnect "
+                         "(%d)", method, resent)
+
+    async def _invoke_once(self, client: _Client, method: str, args: tuple[Any, ...], wait: float) -> Any:
         inv_id = str(next(self._ids))
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[Any] = loop.create_future()
@@ -458,7 +565,6 @@ class SignalRConnection:
                 fut.set_result(message.result)
 
         client._invocation_handlers[inv_id] = on_completion
-        wait = self._invoke_timeout if timeout is None else timeout
         try:
             try:
                 await client.transport.send(InvocationMessage(inv_id, method, list(args), None))
@@ -471,6 +577,8 @@ class SignalRConnection:
         finally:
             self._pending.pop(inv_id, None)
             client._invocation_handlers.pop(inv_id, None)
+            if fut.done() and not fut.cancelled():
+                fut.exception()  # retrieved (failed by a teardown while we were still sending)
 
     async def send(self, method: str, *args: Any) -> None:
         """Fire-and-forget invocation (no invocationId, no Completion)."""
@@ -480,13 +588,16 @@ class SignalRConnection:
         except Exception as exc:
             raise ConnectionLostError(f"connection lost while sending {method}") from exc
 
-    def stream(self, method: str, *args: Any, maxsize: int = 256) -> SignalRStream:
+    def stream(self, method: str, *args: Any, maxsize: int = 256, resume: bool = False) -> SignalRStream:
         """A server stream as an async iterator keeping the latest ``maxsize`` items.
 
         Raises (on iteration) NotConnectedError, SignalRStreamError (Completion error) or
-        ConnectionLostError (connection dropped; resubscribe after reconnecting).
+        ConnectionLostError (connection dropped; resubscribe after reconnecting). With
+        ``resume=True`` the stream instead waits for the reconnect and invokes ``method``
+        again, recording the interruption in ``stream.gaps``; it ends (with the
+        ConnectionLostError) only when the connection is stopped.
         """
-        return SignalRStream(self, method, args, maxsize)
+        return SignalRStream(self, method, args, maxsize, resume=resume)
 
     def _start_stream(self, stream: SignalRStream) -> None:
         client = self._current()
@@ -527,10 +638,26 @@ class SignalRConnection:
         if self._dispatch_q is not None:
             self._dispatch_q.put_nowait((client, message))
 
+    async def dispatched(self) -> None:
+        """Wait until every server->client invocation received so far was handled (a barrier:
+        e.g. the on-connect pushes that arrived before a call's Completion). Must not be awaited
+        from a handler (it would wait for itself)."""
+        if self._dispatch_q is None or self._dispatcher is None or self._dispatcher.done():
+            return
+        barrier: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._dispatch_q.put_nowait((None, barrier))
+        await asyncio.shield(barrier)
+
     async def _dispatch_loop(self) -> None:
         assert self._dispatch_q is not None
         while True:
             client, message = await self._dispatch_q.get()
+            if client is None:
+                assert isinstance(message, asyncio.Future)
+                if not message.done():
+                    message.set_result(None)
+                continue
+            assert isinstance(message, InvocationMessage)
             try:
                 await self._dispatch_one(client, message)
             except asyncio.CancelledError:
@@ -569,3 +696,9 @@ class SignalRConnection:
                 await client.transport.send(JSONMessage(reply))
             except Exception as exc:
                 log.info("could not send client result for %r: %s", target, exc)
+
+
+def _describe(exc: BaseException) -> str:
+    """An error as one line: its message (the SDK's errors say what and what to do), else its type."""
+    text = str(exc)
+    return redact(text if text else type(exc).__name__)
