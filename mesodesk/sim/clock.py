@@ -7,7 +7,7 @@ import datetime as dt
 import time
 from collections.abc import Callable
 
-from mesodesk.sim.calendar import add_trading_seconds, as_utc, is_market_open
+from mesodesk.quant.calendar import add_trading_seconds, as_utc, is_market_open
 
 __all__ = ["ManualClock", "TradingClock"]
 

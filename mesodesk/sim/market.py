@@ -49,8 +49,8 @@ import numpy.typing as npt
 from mesodesk.quant.black_scholes import bs_greeks
 
 # The calendar, clock and instrument names are re-exported: ``mesodesk.sim.market`` is the
-# simulator's market API (their homes are mesodesk.sim.calendar, .clock and .instruments).
-from mesodesk.sim.calendar import (
+# simulator's market API (their homes are mesodesk.quant.calendar, mesodesk.sim.clock and .instruments).
+from mesodesk.quant.calendar import (
     ET,
     SESSION_SECONDS,
     TRADING_SECONDS_PER_YEAR,

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mesodesk.sim.calendar import (
+from mesodesk.quant.calendar import (
     SESSION_SECONDS,
     add_trading_seconds,
     is_market_open,

@@ -10,7 +10,7 @@ from decimal import Decimal
 from mesodesk.contract import LiveContract, OrderState, OrderType, TimeInForce
 from mesodesk.sim.broker.ledger import Ledger
 from mesodesk.sim.broker.records import ACCOUNT_REFRESH_TICKS, ZERO, BrokerOrder, _d2, contract_spec
-from mesodesk.sim.calendar import ET
+from mesodesk.quant.calendar import ET
 from mesodesk.sim.execplans import ExecPlanStatus
 from mesodesk.sim.market import Quote
 

@@ -21,7 +21,7 @@ from mesodesk.contract import (
     StatusCode,
 )
 from mesodesk.sim.agents import AgentService
-from mesodesk.sim.calendar import ET
+from mesodesk.quant.calendar import ET
 from mesodesk.sim.events import EventLog
 from mesodesk.sim.execplans import ExecPlan, ExecPlanKind, LegAction, PlannedLeg
 from mesodesk.sim.hubs.api import ApiFailure, not_found

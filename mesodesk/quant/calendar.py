@@ -1,4 +1,4 @@
-"""The NYSE trading calendar of the simulator: holidays, regular sessions, trading time.
+"""The NYSE trading calendar (shared by the simulator and the console): holidays, regular sessions, trading time.
 
 Sessions are 09:30-16:00 America/New_York on weekdays that are not full-day NYSE
 holidays (standing rules; early closes and one-off closures are not modelled).
