@@ -85,17 +85,6 @@ def _prestart_simulator(args: argparse.Namespace) -> object | None:
     return simulator
 
 
-def _default_data_dir() -> Path:
-    """``$MESODESK_DATA_DIR`` or the platformdirs user data dir (as :func:`mesodesk.core.history.default_data_dir`,
-    which imports numpy: too early here)."""
-    override = os.environ.get("MESODESK_DATA_DIR")
-    if override:
-        return Path(override)
-    from platformdirs import user_data_path
-
-    return user_data_path("mesodesk", appauthor=False)
-
-
 def _private_folders_for_screenshot() -> Path:
     """A temporary data and config folder for a ``--screenshot`` run while another mesodesk holds
     the data folder: the settings and the saved layout are copied, nothing is written back."""
@@ -173,11 +162,14 @@ def main(argv: list[str] | None = None) -> int:
             print(f"mesodesk: --server {args.server}: {problem}", file=sys.stderr)
             return 2
     os.environ.setdefault("QT_API", "pyside6")
-    args.data_dir = Path(args.data_dir) if args.data_dir else _default_data_dir()
+    from mesodesk.core.world import DATA_ENV, default_data_dir
+
+    # absolute: the embedded simulator's world is named by its folder (mesodesk.core.world)
+    args.data_dir = (Path(args.data_dir) if args.data_dir else default_data_dir()).expanduser().absolute()
     lock, private, code = _lock_data_folder(args)
     if lock is None:
         return code
-    os.environ["MESODESK_DATA_DIR"] = str(args.data_dir)  # the charts' history lives there too
+    os.environ[DATA_ENV] = str(args.data_dir)  # the per-world data (chart history, cursors) lives there too
     try:
         return _run(args)
     finally:

@@ -22,8 +22,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from platformdirs import user_data_path
-
 from mesodesk.core.connection_problems import (
     EXIT_FAILURE,
     EXIT_SIMULATOR,
@@ -39,6 +37,7 @@ from mesodesk.core.session import Session
 from mesodesk.core.settings import load_settings
 from mesodesk.core.startup_timeline import mark
 from mesodesk.core.trading.desk import TradingDesk
+from mesodesk.core.world import World, account_fingerprint, default_data_dir
 from mesodesk.sim.broker import COMMISSION_PER_CONTRACT
 from mesodesk.sim.embedded import (
     EmbeddedSimulator,
@@ -74,7 +73,7 @@ class AppController:
     def __init__(self, args: argparse.Namespace, errors: ErrorHub) -> None:
         self.args = args
         self.errors = errors
-        self.data_dir: Path = args.data_dir or user_data_path("mesodesk", appauthor=False)
+        self.data_dir: Path = args.data_dir or default_data_dir()
         self.simulator: EmbeddedSimulator | None = None
         self.supervisor: SimulatorSupervisor | None = None
         self.session: Session | None = None
@@ -135,10 +134,18 @@ class AppController:
     _sim_endpoint: tuple[str, str] = ("", "")
 
     # -- session and window --------------------------------------------------------------------
+    def _world(self, url: str, key: str, embedded: bool) -> World:
+        """The embedded simulator is its data folder (its URL and key change every run); a server is
+        its URL and the account its key signs in as."""
+        if embedded:
+            return World.embedded(self.simulator.data_dir if self.simulator is not None else self.data_dir / "simulator")
+        return World.server(url, account_fingerprint(url, key))
+
     def _open(self, url: str, key: str) -> None:
         """Build the session and its window, show it and start connecting (in the background)."""
         embedded = url == self._sim_endpoint[0]
-        session = self.session = Session(url, key, embedded=embedded, connect_timeout=self.connect_timeout)
+        session = self.session = Session(url, key, embedded=embedded, world=self._world(url, key, embedded),
+                                         connect_timeout=self.connect_timeout)
         # the commission estimate of tickets: the simulator's schedule; a real broker's comes from Settings
         desk = TradingDesk(session, default_commission=COMMISSION_PER_CONTRACT if embedded else Decimal(0))
         window = self.window = MainWindow(session, self.errors, settings=self.settings, defer_charts=True, desk=desk)

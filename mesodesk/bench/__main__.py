@@ -15,12 +15,12 @@ from typing import Any
 
 from mesodesk.bench import markdown, targets
 
-FIGURES = ("startup", "stream_ingest", "roundtrip", "blotter_lag", "chart_fps", "risk_graph", "rss")
+FIGURES = ("startup", "stream_ingest", "roundtrip", "blotter_lag", "chart_fps", "risk_graph", "idle_cpu", "rss")
 
 
 def plan(quick: bool, tiny: bool = False) -> dict[str, Callable[[], dict[str, Any]]]:
     """What each figure runs. ``tiny`` is for tests/bench: every figure in seconds, same code paths."""
-    from mesodesk.bench import blotter, charts, ingest, memory, risk, roundtrip, startup
+    from mesodesk.bench import blotter, charts, idle, ingest, memory, risk, roundtrip, startup
 
     if tiny:
         return {
@@ -30,6 +30,7 @@ def plan(quick: bool, tiny: bool = False) -> dict[str, Callable[[], dict[str, An
             "blotter_lag": lambda: blotter.run(100, 1_000, 0.3),
             "chart_fps": lambda: charts.run(10_000, 0.3),
             "risk_graph": lambda: risk.run(2),
+            "idle_cpu": lambda: idle.run(0.2, 0.1),
             "rss": lambda: memory.run(0.5),
         }
     return {
@@ -39,6 +40,7 @@ def plan(quick: bool, tiny: bool = False) -> dict[str, Callable[[], dict[str, An
         "blotter_lag": lambda: blotter.run(2_000, 5_000, 2.0 if quick else 10.0),
         "chart_fps": lambda: charts.run(1_000_000, 2.0 if quick else 8.0),
         "risk_graph": lambda: risk.run(20 if quick else 100),
+        "idle_cpu": lambda: idle.run(0.6, 0.3) if quick else idle.run(20.0, 3.0),
         "rss": lambda: memory.run(5.0 if quick else 600.0),
     }
 

@@ -54,6 +54,14 @@ def _risk(e: dict[str, Any]) -> tuple[str, str]:
     return f"{_n(e['values']['median_ms'], 2)} ms", f"scalar Python: {_n(e['baseline']['scalar_python_ms'], 1)} ms"
 
 
+def _idle(e: dict[str, Any]) -> tuple[str, str]:
+    v = e["values"]
+    shown = "; ".join(f"{hours} of history: position chart {_n(c['position_chart'])} %, greeks "
+                      f"{_n(c['greeks_chart'])} %, risk graph {_n(c['risk_graph'])} %" for hours, c in v["cpu_pct"].items())
+    return (f"{shown}; nothing selected {_n(v['nothing_selected_cpu_pct'])} % (of one core)",
+            f"chart docks closed: {_n(e['baseline']['no_chart_cpu_pct'])} %")
+
+
 def _rss(e: dict[str, Any]) -> tuple[str, str]:
     v = e["values"]
     return (f"{_n(v['rss_mb'])} MB; growth over the soak's second half {_n(v['second_half_growth_pct'], 2)} % "
@@ -67,9 +75,11 @@ ROWS: dict[str, tuple[str, Callable[[dict[str, Any]], tuple[str, str]]]] = {
     "blotter_lag": ("Blotter, 5,000 updates/s", _blotter),
     "chart_fps": ("Charts, 4 × 1M points", _charts),
     "risk_graph": ("Risk graph 8 legs × 400 × 4", _risk),
+    "idle_cpu": ("Idle console CPU, 4 positions streaming", _idle),
     "rss": ("Memory", _rss),
 }
-EXTRA_RATIOS = ("cpu_ratio_vs_raw", "cpu_ratio_vs_exact_raw", "ratio_vs_node", "cpu_ratio_vs_node", "ratio_gross")
+EXTRA_RATIOS = ("cpu_ratio_vs_raw", "cpu_ratio_vs_exact_raw", "ratio_vs_node", "cpu_ratio_vs_node", "ratio_gross",
+                "chart_over_no_chart")
 
 
 def render(report: dict[str, Any]) -> str:

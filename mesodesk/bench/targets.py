@@ -21,6 +21,9 @@ TARGETS: tuple[tuple[str, str, tuple[str, ...], str, float], ...] = (
     ("blotter_lag", "QTableWidget CPU/update ÷ ours (net of the shared driver)", ("ratio",), ">=", 10),
     ("chart_fps", "chart fps, 4 × 1,000,000 points", ("values", "fps"), ">=", 30),
     ("risk_graph", "risk graph recompute (ms)", ("values", "median_ms"), "<=", 50),
+    ("idle_cpu", "console CPU, 4 positions streaming, worst chart shown (% core)", ("values", "max_cpu_pct"),
+     "<=", 5),
+    ("idle_cpu", "that CPU with 8 h of history ÷ with 1 h", ("ratio",), "<=", 1.2),
     ("rss", "RSS, 1,000 positions + 8,000 legs streaming (MB)", ("values", "rss_mb"), "<=", 300),
     ("rss", "RSS growth over the soak's second half (%)", ("values", "second_half_growth_pct"), "<=", 5),
 )

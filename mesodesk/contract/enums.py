@@ -281,11 +281,13 @@ class LegStatus(WireEnum):
 
 class OrderState(WireEnum):
     """Order state (IBKR-like). Life cycle: PendingSubmit -> Submitted -> Working ->
-    PartiallyFilled -> Filled | Cancelled | Rejected. ``Inactive`` = accepted by the
-    broker but not working (e.g. held, outside trading hours). Terminal states are in
-    ``TERMINAL_ORDER_STATES``; cancelling one answers ``StatusCode.Conflict``.
+    PartiallyFilled -> Filled | Cancelled | Rejected | Expired. ``Inactive`` = accepted by
+    the broker but not working (e.g. held, outside trading hours). ``Expired`` = a DAY order
+    still working at the close of its session (not cancelled by anyone). Terminal states are
+    in ``TERMINAL_ORDER_STATES``; cancelling one answers ``StatusCode.Conflict``.
 
-    ints: 0.. in our order, a guess (the member list is not documented).
+    ints: 0.. in our order, a guess (the member list is not documented; ``Expired`` was
+    added last so the earlier numbers stay).
     """
 
     PendingSubmit = "PendingSubmit"
@@ -296,10 +298,11 @@ class OrderState(WireEnum):
     Cancelled = "Cancelled"
     Rejected = "Rejected"
     Inactive = "Inactive"
+    Expired = "Expired"
 
 
 TERMINAL_ORDER_STATES: frozenset[OrderState] = frozenset(
-    {OrderState.Filled, OrderState.Cancelled, OrderState.Rejected}
+    {OrderState.Filled, OrderState.Cancelled, OrderState.Rejected, OrderState.Expired}
 )
 
 

@@ -1,5 +1,8 @@
 """How numbers, money, quantities and times are written, in one place (Qt-free).
 
+A zero never has a sign: ``-0``, ``-0.00``, ``-$0.00`` (a negative zero, or a tiny value
+rounded away) are written ``0``, ``0.00``, ``$0.00`` (:func:`unsigned_zero`).
+
 Blotters, tickets, toasts and exports use these; the signed combo-price words live
 beside the sign convention in :mod:`mesodesk.core.trading.pricing`.
 """
@@ -11,6 +14,13 @@ from datetime import datetime
 from decimal import Decimal
 from enum import Enum
 from typing import Any
+
+
+def unsigned_zero(text: str) -> str:
+    """Drop the sign of a formatted number that shows no non-zero digit (``-0.00`` -> ``0.00``)."""
+    if text[:1] in ("-", "+", "−") and not any(c in "123456789" for c in text):
+        return text[1:]
+    return text
 
 
 def fmt_text(value: Any) -> str:
@@ -25,13 +35,13 @@ def fmt_number(places: int) -> Callable[[Any], str]:
     def fmt(value: Any) -> str:
         if value is None:
             return ""
-        return f"{float(value):,.{places}f}"
+        return unsigned_zero(f"{float(value):,.{places}f}")
 
     return fmt
 
 
 def fmt_int(value: Any) -> str:
-    return "" if value is None else f"{int(value):,d}"
+    return "" if value is None else unsigned_zero(f"{int(value):,d}")
 
 
 def fmt_bool(value: Any) -> str:
@@ -39,11 +49,11 @@ def fmt_bool(value: Any) -> str:
 
 
 def fmt_qty(value: Any) -> str:
-    """Quantities: no trailing zeros, sign kept ("-2", "1.5")."""
+    """Quantities: no trailing zeros, sign kept ("-2", "1.5"; a zero is "0")."""
     if value is None:
         return ""
     number = float(value)
-    return f"{number:,.0f}" if number == int(number) else f"{number:,.4g}"
+    return unsigned_zero(f"{number:,.0f}" if number == int(number) else f"{number:,.4g}")
 
 
 def fmt_money(value: Decimal | float | int | None) -> str:
@@ -52,7 +62,7 @@ def fmt_money(value: Decimal | float | int | None) -> str:
         return "–"
     v = Decimal(str(value))
     sign = "-" if v < 0 else ""
-    return f"{sign}${abs(v):,.2f}"
+    return unsigned_zero(f"{sign}${abs(v):,.2f}")
 
 
 def fmt_signed_money(value: Decimal | float | int | None) -> str:
@@ -60,12 +70,18 @@ def fmt_signed_money(value: Decimal | float | int | None) -> str:
     if value is None:
         return "–"
     v = Decimal(str(value))
-    return ("+" if v > 0 else "") + fmt_money(v)
+    return unsigned_zero(("+" if v > 0 else "") + fmt_money(v))
 
 
 def fmt_price(value: Decimal | None, places: int = 2) -> str:
     """A plain price: ``1,234.50``; ``–`` for no value."""
-    return "–" if value is None else f"{value:,.{places}f}"
+    return "–" if value is None else unsigned_zero(f"{value:,.{places}f}")
+
+
+def local_zone_name() -> str:
+    """This computer's time zone as written after a local time (``UTC``, ``CET``, ``EST``):
+    :func:`fmt_time` writes local times, and a time shown without its zone is a guess."""
+    return datetime.now().astimezone().tzname() or "local"
 
 
 def fmt_time(value: Any) -> str:

@@ -9,7 +9,8 @@ writes batches (once a second by default). Nothing blocks on SQLite in the calle
 
 A sample row holds the :data:`FIELDS` as float64 (NaN where the stream had no
 value); ``t`` is the server timestamp in epoch seconds (the simulator's market
-clock, which may run faster than the wall clock).
+clock, which may run faster than the wall clock). Position ids mean something only
+inside one world (:mod:`mesodesk.core.world`): one file per world, stamped with its key.
 """
 
 from __future__ import annotations
@@ -38,18 +39,7 @@ FIELDS = ("t", "underlying", "pnl", "pnl_bid", "pnl_ask", "delta", "gamma", "the
 #: in-memory columns: the stored ones plus the intra-trade drawdown (max PnL so far - PnL)
 COLUMNS = (*FIELDS, "drawdown")
 COL = {name: i for i, name in enumerate(COLUMNS)}
-DATA_ENV = "MESODESK_DATA_DIR"
 DEFAULT_CAPACITY = 50_000
-
-
-def default_data_dir() -> Path:
-    """``$MESODESK_DATA_DIR`` or the platformdirs user data dir."""
-    override = os.environ.get(DATA_ENV)
-    if override:
-        return Path(override)
-    from platformdirs import user_data_path
-
-    return user_data_path("mesodesk", appauthor=False)
 
 
 # --------------------------------------------------------------------------- ring buffer
@@ -240,6 +230,9 @@ CREATE TABLE IF NOT EXISTS samples (
 ) WITHOUT ROWID
 """
 
+#: ``world``: the key of the world the samples belong to
+_META_SCHEMA = "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)"
+
 
 class HistoryStore:
     """A SQLite file of samples, owned by one worker thread; writes are batched.
@@ -249,8 +242,12 @@ class HistoryStore:
     ``load``/``flush`` return Futures resolved on the worker thread.
     """
 
-    def __init__(self, path: Path, flush_interval: float = 1.0, *, on_error: Callable[[BaseException], None] | None = None) -> None:
+    def __init__(self, path: Path, flush_interval: float = 1.0, *, on_error: Callable[[BaseException], None] | None = None,
+                 world_key: str | None = None) -> None:
+        """``world_key``: the world the samples belong to (:attr:`mesodesk.core.world.World.key`),
+        stored in the file; a file of another world is moved aside, never mixed (see :meth:`_open`)."""
         self.path = Path(path)
+        self.world_key = world_key
         self.flush_interval = flush_interval
         self._pending: list[tuple[float, ...]] = []
         self._lock = threading.Lock()
@@ -297,12 +294,7 @@ class HistoryStore:
     # -- worker side -------------------------------------------------------------------
     def _run(self) -> None:
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(self.path)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            db.execute(_SCHEMA)
-            db.commit()
+            db = self._open()
         except BaseException as exc:
             self._ready.set_exception(exc)
             return
@@ -328,6 +320,39 @@ class HistoryStore:
         finally:
             with contextlib.suppress(sqlite3.Error):
                 db.close()
+
+    def _connect(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(self.path)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute(_SCHEMA)
+        db.execute(_META_SCHEMA)
+        db.commit()
+        return db
+
+    def _open(self) -> sqlite3.Connection:
+        """Open the file and check whose it is: a file without a world key (new, or from before keys)
+        is stamped with :attr:`world_key`; a file stamped with another world's key is renamed to
+        ``<name>.world-<its key>.sqlite3`` (kept for inspection) and a fresh file is started."""
+        db = self._connect()
+        if self.world_key is None:
+            return db
+        row = db.execute("SELECT value FROM meta WHERE name = 'world'").fetchone()
+        if row is not None and row[0] != self.world_key:
+            db.close()
+            aside = self.path.with_name(f"{self.path.stem}.world-{row[0]}{self.path.suffix}")
+            log.warning("chart history %s belongs to world %s, not %s: moved to %s; starting a new history",
+                        self.path, row[0], self.world_key, aside.name)
+            for suffix in ("", "-wal", "-shm"):
+                with contextlib.suppress(FileNotFoundError):
+                    os.replace(f"{self.path}{suffix}", f"{aside}{suffix}")
+            db = self._connect()
+            row = None
+        if row is None:
+            with db:
+                db.execute("INSERT INTO meta (name, value) VALUES ('world', ?)", (self.world_key,))
+        return db
 
     def _handle(self, db: sqlite3.Connection, command: str, arg: Any) -> Any:
         if command == "flush":

@@ -44,6 +44,7 @@ from mesodesk.contract import (
     event_type_of,
 )
 from mesodesk.core.formatting import fmt_money
+from mesodesk.core.trading.exit_rules import fired_rules
 from mesodesk.core.trading.pricing import signed_words
 
 #: the 17 Event Hub callback names, in the contract's order
@@ -151,6 +152,14 @@ class Notice:
     away: bool = False
     read: bool = False
     received: datetime = field(default_factory=lambda: datetime.now(UTC))
+    #: later events of the same level key folded into this history entry (a flapping signal, see
+    #: :mod:`mesodesk.core.announcements`); the entry's title and body then summarise them
+    folded: list[Notice] = field(default_factory=list)
+
+    @property
+    def event_count(self) -> int:
+        """The events this history entry stands for: its own and the folded ones."""
+        return 1 + len(self.folded)
 
     @property
     def type_label(self) -> str:
@@ -224,8 +233,9 @@ def away_summary(away: Sequence[Notice]) -> Notice:
     """
     top = worst(away)
     titles = "; ".join(n.title for n in away[-3:])
+    count = sum(n.event_count for n in away)
     return Notice(key=f"{AWAY_KEY_PREFIX}{away[0].key}", seq=away[-1].seq, callback=top.callback,
-                  title=f"{len(away)} events while you were away", body=f"Latest: {titles}",
+                  title=f"{count} events while you were away", body=f"Latest: {titles}",
                   severity=top.severity, time=away[-1].time, event=top.event, away=True,
                   important=any(n.important for n in away))
 
@@ -258,15 +268,7 @@ def _entry_signal(e: EntrySignalEvent, n: Notice) -> None:
 def _exit_signal(e: ExitSignalEvent, n: Notice) -> None:
     on = _v(e.state) == "On"
     r = e.exit_signal_result
-    why: list[str] = []
-    if r is not None:
-        if r.profit_target_hit:
-            why.append(f"profit target {_money(r.profit_target)} hit")
-        if r.stop_loss_hit:
-            why.append(f"stop loss {_money(r.stop_loss)} hit")
-        if r.max_days_in_trade_hit:
-            why.append(f"{r.days_in_trade} days in trade")
-        why.extend(c.statement for c in r.conditions if c.result)
+    why = fired_rules(r) if r is not None else []  # the rule and its target, as the Exit review says it
     pnl = f"P&L {_money(r.position_pnl)}" if r is not None and r.position_pnl is not None else None
     n.title = f"Exit signal {'ON' if on else 'off'} — {e.position_name}"
     n.body = _join(f"{e.strategy_name} · position #{e.position_id}", ", ".join(why) or None, pnl)
@@ -309,9 +311,9 @@ def _order(e: OrderUpdateEvent, n: Notice) -> None:
     reason = f"Rejected: {e.rejection.reason}" if e.rejection is not None else None
     n.body = _join(e.strategy_name, f"account {e.broker_account_id}" if e.broker_account_id else None, fill, reason)
     n.severity = {"Filled": Severity.SUCCESS, "Rejected": Severity.ERROR, "Inactive": Severity.WARNING,
-                  "Cancelled": Severity.WARNING}.get(state, Severity.INFO)
+                  "Cancelled": Severity.WARNING, "Expired": Severity.WARNING}.get(state, Severity.INFO)
     n.target = Target("order", e.order_id)
-    n.important = state in ("Filled", "Rejected", "Cancelled", "Inactive", "PartiallyFilled")
+    n.important = state in ("Filled", "Rejected", "Cancelled", "Expired", "Inactive", "PartiallyFilled")
     n.merge_key = f"order:{e.order_id}"
 
 

@@ -20,13 +20,19 @@ first connect of this feed, :attr:`Phase.AWAY` for a reconnect):
 
 * **first sync** (start-up replay of the server's history): events after the
   persisted *notification cursor* (the last ``EventSeqId`` this install notified
-  for this world, see :func:`world_key`) were missed while mesodesk was closed ->
+  for this world, see :func:`notify_cursor_path`) were missed while mesodesk was closed ->
   ``AWAY``. Without a cursor (first run) or at/below it they were seen before (or
   predate this install) -> ``SEEN``;
 * **a later sync** (a reconnect): every replayed event was missed while
   disconnected -> ``AWAY``;
 * **otherwise** the event is ``LIVE``, unless its ``EventSeqId`` is at or below the
   highest one already processed: a re-pushed state, not news -> ``SEEN``.
+
+A cursor *ahead* of the server's latest ``EventSeqId`` (the event client's
+``server_latest_event_seq_id``, known before the first event of a sync) is not this
+world's (a server that was reset, a data folder made anew): it is reset to 0 with one
+WARNING, so this world's events are announced from its first one (the history as
+``AWAY``, then ``LIVE``).
 
 When a sync ends the replay-end listeners run (the UI then shows what was missed).
 If a replay fails, the SDK logs it and delivers live events; ``replay_count`` then
@@ -41,7 +47,6 @@ manual clock in tests.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 from collections.abc import Callable
 from enum import StrEnum
@@ -49,6 +54,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from mesodesk.contract import MesoLiveEvent
+from mesodesk.core.world import World, data_root, world_folder
+from mesodesk.core.world_legacy import adopt_legacy_cursor
 from mesodesk.sdk import ConnectionState, EventCursorStore, JsonFileEventCursorStore
 
 log = logging.getLogger("mesodesk.notify")
@@ -59,10 +66,8 @@ __all__ = [
     "EventSource",
     "NotificationFeed",
     "Phase",
-    "World",
     "asyncio_call_later",
     "notify_cursor_path",
-    "world_key",
 ]
 
 #: ``call_later(seconds, callback)`` runs ``callback`` once after ``seconds``; returns a cancel function
@@ -104,37 +109,33 @@ class EventSource(Protocol):
     @property
     def replay_count(self) -> int: ...
 
+    @property
+    def server_latest_event_seq_id(self) -> int | None: ...
+
     def add_state_listener(self, listener: Callable[[ConnectionState], Any]) -> Callable[[], None]: ...
 
     def on_event(self, handler: Callable[[MesoLiveEvent], None]) -> Callable[[], None]: ...
 
 
-class World(Protocol):
-    """What identifies the world the notifications are about (a :class:`mesodesk.core.session.Session`)."""
+class _SessionLike(Protocol):
+    """What the feed needs of a :class:`mesodesk.core.session.Session`."""
 
     url: str
-    embedded: bool
+    world: World
 
-
-class _SessionLike(World, Protocol):
     @property
     def events(self) -> EventSource: ...
 
 
-def world_key(session: World) -> str:
-    """The one place that decides which notification cursor a session uses.
-
-    Today: ``"embedded"`` for the in-process simulator, else the first 12 hex digits
-    of the SHA-1 of the server URL.
-    """
-    if getattr(session, "embedded", False):
-        return "embedded"
-    return hashlib.sha1(session.url.encode()).hexdigest()[:12]
+#: the notification cursor's file in its world's folder
+NOTIFY_CURSOR_FILE = "notify-cursor.json"
 
 
-def notify_cursor_path(config_dir: str | Path, session: World) -> Path:
-    """``<config_dir>/notify-cursor-<world key>.json``."""
-    return Path(config_dir) / f"notify-cursor-{world_key(session)}.json"
+def notify_cursor_path(config_dir: str | Path, world: World) -> Path:
+    """The one place that decides which notification cursor a world uses:
+    ``<data root>/worlds/<world key>/notify-cursor.json`` (:func:`mesodesk.core.world.data_root`
+    of ``config_dir``)."""
+    return world_folder(world, data_root(config_dir)) / NOTIFY_CURSOR_FILE
 
 
 def asyncio_call_later(delay: float, callback: Callable[[], None]) -> Callable[[], None]:
@@ -154,9 +155,11 @@ class NotificationFeed:
     """
 
     def __init__(self, events: EventSource, cursor: EventCursorStore, *,
-                 call_later: CallLater = asyncio_call_later) -> None:
+                 call_later: CallLater = asyncio_call_later, world_label: str = "this server") -> None:
         self.events = events
         self.cursor = cursor
+        self.world_label = world_label
+        self._cursor_checked = False
         self._call_later = call_later
         self._connects = 0
         self._sync_target = 0
@@ -174,9 +177,12 @@ class NotificationFeed:
     @classmethod
     def for_session(cls, session: _SessionLike, config_dir: str | Path, *,
                     call_later: CallLater = asyncio_call_later) -> NotificationFeed:
-        """The feed of ``session``'s event client, with its cursor file in ``config_dir``."""
-        return cls(session.events, JsonFileEventCursorStore(notify_cursor_path(config_dir, session)),
-                   call_later=call_later)
+        """The feed of ``session``'s event client, with the cursor of ``session.world``
+        (:func:`notify_cursor_path`; an old per-URL cursor of a remote server is adopted)."""
+        path = notify_cursor_path(config_dir, session.world)
+        adopt_legacy_cursor(session.world, Path(config_dir), path, session.url)
+        return cls(session.events, JsonFileEventCursorStore(path), call_later=call_later,
+                   world_label=session.world.label)
 
     # -- subscription --------------------------------------------------------------------
     def subscribe(self, handler: ArrivalHandler) -> Remover:
@@ -219,6 +225,7 @@ class NotificationFeed:
     def classify(self, event: MesoLiveEvent, phase: Phase | None = None) -> Arrival:
         """The :class:`Arrival` of ``event`` in ``phase`` (default: now); advances :attr:`high_water`."""
         phase = self.phase() if phase is None else phase
+        self._check_cursor()
         seq = event.event_seq_id
         if phase is Phase.INITIAL:
             seen = self.loaded_cursor is None or seq <= self.loaded_cursor
@@ -251,6 +258,7 @@ class NotificationFeed:
     # -- the end of a replay ---------------------------------------------------------------
     def _poll(self) -> None:
         self._cancel_poll = None
+        self._check_cursor()
         if self.syncing:
             self._cancel_poll = self._call_later(SYNC_POLL_SECONDS, self._poll)
             return
@@ -266,6 +274,29 @@ class NotificationFeed:
             self._cancel_poll = None
 
     # -- the cursor ---------------------------------------------------------------------------
+    def _check_cursor(self) -> None:
+        """Once the server's latest ``EventSeqId`` is known: reset a loaded cursor ahead of it."""
+        if self._cursor_checked:
+            return
+        latest = self.events.server_latest_event_seq_id
+        if latest is None:
+            return
+        self._cursor_checked = True
+        if self.loaded_cursor is None or self.loaded_cursor <= latest:
+            return
+        log.warning("notification cursor %d is ahead of the latest event %d of %s: it belongs to another "
+                    "world (or the server was reset); reset to 0, this world's events are shown from the first",
+                    self.loaded_cursor, latest, self.world_label)
+        self.loaded_cursor = 0
+        self.high_water = 0
+        self._saved = None
+        try:
+            self.cursor.save(0)
+        except OSError:
+            log.warning("could not save the notification cursor", exc_info=True)
+        else:
+            self._saved = 0
+
     def _schedule_save(self) -> None:
         if self._cancel_save is None:
             self._cancel_save = self._call_later(CURSOR_SAVE_SECONDS, self._save_now)

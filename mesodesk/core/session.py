@@ -28,6 +28,7 @@ from mesodesk.contract import LiveDataInclude, LivePositionDetails, LivePosition
 from mesodesk.core import store
 from mesodesk.core.startup_timeline import mark
 from mesodesk.core.state import AppState
+from mesodesk.core.world import World
 from mesodesk.sdk import (
     ConnectionState,
     MesoLiveControlHubClient,
@@ -56,12 +57,17 @@ class Session:
     stop_timeout = 5.0
     events_retry_s = 2.0
 
-    def __init__(self, url: str, api_key: str, *, embedded: bool = False, invoke_timeout: float = 30.0,
-                 connect_timeout: float = 10.0) -> None:
-        """``connect_timeout``: how long :meth:`start` keeps trying to make the first connection."""
+    def __init__(self, url: str, api_key: str, *, embedded: bool = False, world: World | None = None,
+                 invoke_timeout: float = 30.0, connect_timeout: float = 10.0) -> None:
+        """``connect_timeout``: how long :meth:`start` keeps trying to make the first connection.
+        ``world``: what this session looks at, for everything kept per world (chart history, the
+        notification cursor); the composition root names it, by default the server at ``url``."""
         self.url = url
         self.embedded = embedded
+        self.world = world or World.server(url)
         self.state = AppState()
+        # a real MesoLive runs in real time: the computer's clock stands in until it says the time
+        self.state.server_clock.wall_fallback = not embedded
         # The session reloads its snapshots itself after a reconnect: a read fails at once while a hub
         # is down (wait_for_reconnect=False) instead of waiting for the reconnect.
         options: dict[str, Any] = {"invoke_timeout": invoke_timeout, "connect_timeout": connect_timeout,
@@ -182,6 +188,7 @@ class Session:
                     if self.events.state == ConnectionState.CONNECTED:
                         latest = await self.events.get_latest_event_seq_id(timeout=5)
                         self.state.last_event_seq = max(self.state.last_event_seq, latest.latest_event_seq_id)
+                        self.state.server_clock.observe(latest.snapshot_time)
                     else:
                         await self.control.list_agents(timeout=5)
                     self.state.latency_ms = (loop.time() - started) * 1000.0

@@ -34,6 +34,7 @@ from mesodesk.contract import (
     PositionDataEntry,
     TimeInForce,
 )
+from mesodesk.core.market_clock import ServerClock
 from mesodesk.core.tables import Table
 
 HUBS = ("control", "data", "event")
@@ -224,6 +225,8 @@ class OrderRow:
     position_id: int | None = None
     strategy_name: str | None = None
     rejection: str | None = None
+    #: the rejection's ``Code`` (e.g. ``QtyTooLarge``) when the broker gave one
+    rejection_code: str | None = None
     #: set when this console sent the order
     spec: OrderSpec | None = None
     #: the replace chain: this order replaced ``replaces``; ``replaced_by`` replaced this one
@@ -295,6 +298,8 @@ class AppState:
     event_log_limit: int = 5000
     #: EventId -> event log key (dedupe of replays and on-connect pushes)
     event_keys: dict[UUID, int] = field(default_factory=dict)
+    #: the server's time and the market state, from the timestamps the server sends
+    server_clock: ServerClock = field(default_factory=ServerClock)
 
     def tables(self) -> dict[str, Table[Any, Any]]:
         return {

@@ -211,6 +211,7 @@ def apply_stream_entry(state: AppState, position_id: int, entry: PositionDataEnt
     if not row.is_open:
         return False
     row.data = entry
+    state.server_clock.observe(entry.timestamp)
     if entry.position_pnls is not None and entry.position_pnls.realized is not None:
         row.realized = entry.position_pnls.realized
     row.updates += 1
@@ -289,24 +290,26 @@ def apply_event(state: AppState, event: MesoLiveEvent) -> set[str]:
 def _apply_order_update(state: AppState, event: OrderUpdateEvent) -> set[str]:
     row = state.orders.get(event.order_id)
     if row is None:
-        row = OrderRow(event.order_id, strategy_name=event.strategy_name,
-                       rejection=event.rejection.reason if event.rejection is not None else None)
+        row = OrderRow(event.order_id, strategy_name=event.strategy_name)
+        _set_rejection(row, event)
         if event.exec_plan_id is not None:
             row.position_id = state.exec_plan_positions.get(event.exec_plan_id)
         state.orders.upsert(event.order_id, row)
         return {"orders"}
     row.strategy_name = event.strategy_name
-    if event.rejection is not None:
-        row.rejection = event.rejection.reason
+    rejection_changed = _set_rejection(row, event)
     order = row.order
     if order is None:
         state.orders.touch(event.order_id)
         return {"orders"}
     if not _newer(event.event_time, order.last_updated):
+        if rejection_changed:  # the order row is current, its reason is news (Rejection column)
+            state.orders.touch(event.order_id)
         return set()
     update: dict[str, Any] = {"state": event.state, "last_updated": event.event_time}
-    if event.filled_qty is not None:
-        update["cum_qty"] = event.filled_qty.copy_sign(order.qty) if order.qty else event.filled_qty
+    if event.filled_qty is not None:  # signed like Qty; a zero stays unsigned
+        filled = abs(event.filled_qty)
+        update["cum_qty"] = -filled if filled and order.qty < 0 else filled
     if event.avg_fill_price is not None:
         update["avg_fill_price"] = event.avg_fill_price
     if event.fill_price is not None:
@@ -315,6 +318,16 @@ def _apply_order_update(state: AppState, event: OrderUpdateEvent) -> set[str]:
     row.order = order.model_copy(update=update)
     state.orders.touch(event.order_id)
     return {"executions"} if event.fill_price is not None or event.filled_qty else set()
+
+
+def _set_rejection(row: OrderRow, event: OrderUpdateEvent) -> bool:
+    """Copy the event's rejection (reason and code) to the row; True when it changed."""
+    info = event.rejection
+    if info is None or (info.reason == row.rejection and info.code == row.rejection_code):
+        return False
+    row.rejection = info.reason or row.rejection
+    row.rejection_code = info.code or row.rejection_code
+    return True
 
 
 def _apply_position_update(state: AppState, event: PositionUpdateEvent) -> set[str]:

@@ -18,6 +18,24 @@ Two kinds of evaluation, :class:`Context`:
   variables are the position's vars: every name any VarDefines of the definition
   can set (Entry.VarDefines, and the VarDefines of the adjustment actions).
 
+Units, per position or per unit (API notes, "ScriptEngine variables" [D]; MesoSim's
+job-definition reference: ``ProfitTarget``/``StopLoss`` are "the loss of our overall
+structure", its examples build them from ``pos_theta`` and turn a leg's greek into a
+per-contract delta target with ``/ abs(leg_x_qty)``; API notes 7.4: a marker leg's
+greeks are per one unit, i.e. the others' are not):
+
+* per position, scaled by the quantity: ``pos_pnl`` and ``leg_<name>_pnl`` ($),
+  ``pos_<greek>`` and ``leg_<name>_<greek>`` (the leg's contribution: per-share greek x
+  signed qty x 100), ``profit_target`` and ``stop_loss`` ($, compared with ``pos_pnl``);
+  ``leg_<name>_qty`` is the signed position quantity (QtyMultiplier applied);
+* per unit: ``leg_<name>_price``/``bid``/``ask``/``mid`` (per share of one contract),
+  ``leg_<name>_iv``, ``leg_<name>_strike``, the ``underlying_*`` and ``expiration_*`` values.
+
+So an expression that mixes them must convert: a credit per share times
+``100 * abs(leg_<name>_qty)`` is the position's dollars. Entry.VarDefines are evaluated
+twice [D]: in the Build preview (one combo unit, ``pos_pnl`` 0, not persisted) and on
+the filled position (persisted), so a VarDefine sees the real lots.
+
 Families of names besides the built-ins: ``leg_<name>_<field>`` (:data:`LEG_FIELDS`),
 ``expiration_<name>_<field>`` (:data:`EXPIRATION_FIELDS`) and the user variables of
 VarDefines. Which legs, expirations and user variables are visible at one field is
@@ -66,12 +84,13 @@ class Context(enum.Enum):
 
 
 #: ``leg_<name>_<field>``: per share prices, position-contribution greeks, iv in percent,
-#: pnl in dollars, dte/dit in (decimal) calendar days.
+#: signed position qty, pnl in dollars, dte/dit in (decimal) calendar days.
 LEG_FIELDS: tuple[str, ...] = ("strike", "price", "bid", "ask", "mid", "delta", "gamma", "theta", "vega", "wvega",
                                "rho", "iv", "qty", "dte", "dit", "pnl")
 #: ``expiration_<name>_<field>``: the chosen expiration's DTE and the Min/Max bounds.
 EXPIRATION_FIELDS: tuple[str, ...] = ("dte", "min", "max")
-#: Set by the exit pass once ProfitTarget/StopLoss evaluated (later exit expressions see them).
+#: Set by the exit pass once ProfitTarget/StopLoss evaluated (later exit expressions see them);
+#: dollars of the whole position, like ``pos_pnl``.
 EXIT_VARIABLES: tuple[str, ...] = ("profit_target", "stop_loss")
 #: Documented account variables ``acc_*`` (MesoLive only; the names are not listed).
 ACCOUNT_PREFIX = "acc_"
@@ -99,7 +118,7 @@ BUILTINS: tuple[Variable, ...] = (
     _v("nav", "account net liquidation value ($)"),
     _v("pos_in_flight", "open positions of this strategy on the account"),
     _v("days_in_trade", "calendar days since the position opened (decimal; 0 at entry)"),
-    _v("pos_pnl", "position P&L, mark basis ($; 0 at entry)"),
+    _v("pos_pnl", "position P&L, mark basis ($, whole position; 0 in the entry build)"),
     _v("pos_delta", "sum of the legs' delta contributions (0 in Entry.Conditions)"),
     _v("pos_gamma", "sum of the legs' gamma contributions (0 in Entry.Conditions)"),
     _v("pos_theta", "sum of the legs' theta contributions, $/day (0 in Entry.Conditions)"),

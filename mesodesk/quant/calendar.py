@@ -32,6 +32,7 @@ __all__ = [
     "nyse_holidays",
     "previous_or_same_trading_day",
     "session_bounds",
+    "session_close_after",
     "third_friday",
     "trading_seconds_between",
 ]
@@ -146,6 +147,19 @@ def is_market_open(t: dt.datetime) -> bool:
         return False
     o, c = session_bounds(d)
     return o <= t < c
+
+
+def session_close_after(t: dt.datetime) -> dt.datetime:
+    """The close (UTC) of the session ``t`` belongs to: the same day's 16:00 ET when ``t`` is
+    before it on a trading day, else the next trading day's. A DAY order placed at ``t``
+    expires there."""
+    t = as_utc(t)
+    d = et_date(t)
+    if is_trading_day(d):
+        close = session_bounds(d)[1]
+        if t < close:
+            return close
+    return session_bounds(next_trading_day(d))[1]
 
 
 def _session_position(t: dt.datetime) -> tuple[dt.date, float]:

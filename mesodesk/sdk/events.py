@@ -207,6 +207,7 @@ class MesoLiveEventHubClient(EventCallbacksMixin, HubClient):
         self._buffer: list[MesoLiveEvent] = []
         self._syncing = True  # buffer live events until the (re)connect replay is done
         self._horizon = 0  # LatestEventSeqId seen by the last replay: buffered events up to it were pushed
+        self._server_latest: int | None = None  # the server's LatestEventSeqId at the current sync
         self._delivered = 0
         self._suppressed = 0
         self._replays = 0
@@ -232,6 +233,14 @@ class MesoLiveEventHubClient(EventCallbacksMixin, HubClient):
         """How many received events were not delivered because they were delivered before
         (at or below the cursor, e.g. the active signals re-pushed on every connect)."""
         return self._suppressed
+
+    @property
+    def server_latest_event_seq_id(self) -> int | None:
+        """The server's latest ``EventSeqId`` as reported at the current (re)connect sync (by
+        ``GetEventsSince`` or ``GetLatestEventSeqId``), known before the first event of that sync
+        is delivered; ``None`` before it. An application that keeps its own cursor can check it
+        is not ahead of the server (a cursor of another server, or of a server that was reset)."""
+        return self._server_latest
 
     @property
     def replay_count(self) -> int:
@@ -319,6 +328,7 @@ class MesoLiveEventHubClient(EventCallbacksMixin, HubClient):
                 since_event_seq_id=since, limit=self._replay_page_size, strategies=self.strategies
             )
             self._horizon = max(self._horizon, page.latest_event_seq_id)
+            self._server_latest = page.latest_event_seq_id
             for envelope in page.events:
                 event = envelope.event
                 if event.event_seq_id == 0:
@@ -344,7 +354,7 @@ class MesoLiveEventHubClient(EventCallbacksMixin, HubClient):
     async def _sync_once(self) -> None:
         if self._last_seq is None:
             latest = await self.get_latest_event_seq_id()
-            self._last_seq = latest.latest_event_seq_id
+            self._last_seq = self._server_latest = latest.latest_event_seq_id
         if self._snapshot_pending:
             await self._deliver_snapshot()
             self._snapshot_pending = False
@@ -357,6 +367,7 @@ class MesoLiveEventHubClient(EventCallbacksMixin, HubClient):
     async def _synchronise(self) -> None:
         """The on-connect routine: replay, subscribe, catch up, drain the live buffer."""
         self._syncing = True
+        self._server_latest = None
         for attempt in range(1, _SYNC_ATTEMPTS + 1):
             try:
                 await self._sync_once()

@@ -79,6 +79,7 @@ from mesodesk.contract import (
 from mesodesk.sim.execplans import ExecPlan, ExecPlanKind, ExecPlanStatus, LegAction, PlannedLeg
 from mesodesk.sim.hubs.api import ApiFailure, not_found
 from mesodesk.sim.market import UNDERLYINGS
+from mesodesk.sim.position_env import position_env
 from mesodesk.sim.pricing import named_blocks
 from mesodesk.sim.strategy import (
     ADJUSTMENT_ACTIONS,
@@ -89,7 +90,6 @@ from mesodesk.sim.strategy import (
     evaluate_conditions,
     evaluate_var_defines,
     leg_variables,
-    position_variables,
     spec_key,
     spec_of,
     taken_contracts,
@@ -446,12 +446,7 @@ class JobService:
             raise BuildError(f"the adjustment {args.condition!r} has no {_ACTION_OF[args.operation]}")
         held = self._open_legs(position)
         underlying = position.underlying or next(iter(held.values())).underlying
-        account = world.accounts.get(position.broker_account_id)
-        in_flight = sum(1 for p in world.open_positions() if p.broker_account_id == position.broker_account_id
-                        and p.live_strategy_id == position.live_strategy_id)
-        env = position_variables(market, self.ctx.pricer, position, list(held.values()),
-                                 nav=float(account.net_liquidation_value or 0) if account else 0.0,
-                                 in_flight=in_flight)
+        env = position_env(self.ctx, position)  # as the signal evaluator sees it (closed legs' P&L included)
         constraint = args.leg_selection_constraint or constraint_of(definition)
         taken = self._taken(constraint, position, held)
         order: dict[str, LiveLeg] = {}

@@ -66,6 +66,8 @@ class SeedPosition:
     days_open: int
     dte_at_entry: int
     legs: tuple[SeedLeg, ...]
+    #: the legs' prices at entry as a multiple of today's marks (1: no move since entry)
+    entry_value_factor: float = 1.0
 
 
 PCS = (SeedLeg("short_put", -1, "Put", 1, delta=-20), SeedLeg("long_put", 1, "Put", 1, offset_from="short_put", offset=-25))
@@ -83,7 +85,9 @@ BWB = (
 
 SEED_POSITIONS = (
     SeedPosition("PCS 45DTE #1", 0, PAPER_ACCOUNT, 2, 6, 45, PCS),
-    SeedPosition("IC 30DTE #1", 1, BROKER_ACCOUNT, 1, 3, 30, IC),
+    # the options have lost value since this one was entered: it is past its profit target (50 %
+    # of the credit), so a new world shows an exit signal to act on
+    SeedPosition("IC 30DTE #1", 1, BROKER_ACCOUNT, 1, 3, 30, IC, entry_value_factor=2.5),
     SeedPosition("BWB 60DTE #1", 2, PAPER_ACCOUNT, 1, 10, 60, BWB),
     SeedPosition("PCS 45DTE #2", 0, BROKER_ACCOUNT, 3, 1, 45, PCS),
 )
@@ -167,16 +171,19 @@ def _seed_position(
     position_id = world.next_id("position")
     exec_plan_id = world.next_id("exec_plan")
     legs: list[LiveLeg] = []
-    credit = Decimal(0)  # Entry.VarDefines initial_credit: the combo credit per unit, per share
+    # Entry.VarDefines initial_credit as the bundled definitions compute it on the filled position:
+    # the credit of ONE combo unit, per share, net of commissions (the exit targets multiply it by
+    # 100 and by the units held, since they are dollars of the whole position, as pos_pnl is)
+    credit = Decimal(0)
     for leg in seed.legs:
         spec = specs[leg.name]
         quote = market.quote(spec)
         qty = Decimal(leg.qty * seed.qty_multiplier)
         drift = 1 + rng.uniform(-0.03, 0.03)
-        fill = Decimal(f"{max(0.05, quote.mark * drift):.2f}")
-        credit -= leg.qty * fill
+        fill = Decimal(f"{max(0.05, quote.mark * seed.entry_value_factor * drift):.2f}")
         per_unit_commission = COMMISSION_PER_CONTRACT / 100
         avg_entry = fill + per_unit_commission if qty > 0 else fill - per_unit_commission
+        credit -= leg.qty * avg_entry
         expiration_dt = datetime(expiration.year, expiration.month, expiration.day, 21, 0, tzinfo=now.tzinfo)
         legs.append(LiveLeg(
             id=world.next_id("leg"),

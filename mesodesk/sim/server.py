@@ -6,6 +6,7 @@ import json
 import logging
 import ssl
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 from mesodesk.contract import HUB_PATHS
@@ -94,9 +95,11 @@ class SimulatorServer:
         # -- broker, accounts, agents ---------------------------------------------------------
         from mesodesk.sim.agents import AgentService
         from mesodesk.sim.broker import Broker, chain_tick
+        from mesodesk.sim.position_env import entry_vars_after_fills
 
         self.context.agents = AgentService(self.world, self.market, self.events)
         self.context.broker = Broker(self.world, self.market, self.events, self.context.agents)
+        self.context.broker.entry_vars = partial(entry_vars_after_fills, self.context)
         self.ticker.on_tick = chain_tick(self.ticker.on_tick, self.context.broker.on_tick)
 
     def _resume_time(self) -> datetime:

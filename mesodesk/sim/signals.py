@@ -4,7 +4,10 @@ Every ``interval`` seconds (real time; the first pass after one interval) or on
 ``evaluate_once()``, against the current market (mark basis, ``ctx.pricer``):
 
 * each open position of a known strategy: Exit ``ProfitTarget`` (hit when
-  ``pos_pnl >= target``), ``StopLoss`` (hit when ``pos_pnl <= -|stop|``),
+  ``pos_pnl >= target``), ``StopLoss`` (hit when ``pos_pnl <= -|stop|``); both are
+  dollars of the whole position, like ``pos_pnl`` (MesoSim: "the loss of our overall
+  structure"), never scaled here: a definition states them for its quantity (units:
+  :mod:`mesodesk.sim.strategy`, the environment: :mod:`mesodesk.sim.position_env`),
   ``MaxDaysInTrade`` (``days_in_trade >= max``) and ``Exit.Conditions`` -> one
   ``ExitSignalEvent`` per position, ``On`` when any rule holds, ``Off`` when none does;
 * ``Adjustment.ConditionalAdjustments`` keys in alphabetical order -> one
@@ -62,12 +65,12 @@ from mesodesk.contract import (
 )
 from mesodesk.lang.expressions import ExpressionError, compile_expression
 from mesodesk.sim.market import ET, is_market_open
+from mesodesk.sim.position_env import position_env
 from mesodesk.sim.strategy import (
     ADJUSTMENT_ACTIONS,
     BuildError,
     evaluate_condition,
     evaluate_var_defines,
-    position_variables,
     to_decimal,
     underlying_variables,
 )
@@ -215,16 +218,9 @@ class SignalService:
 
     # ------------------------------------------------------------ positions
     def _position(self, strategy: LiveStrategy, position: PositionRecord, seen: _Pass) -> None:
-        world = self.ctx.world
-        legs = world.position_legs(position.id)
-        if not any(leg.closed_at is None for leg in legs):
+        if not any(leg.closed_at is None for leg in self.ctx.world.position_legs(position.id)):
             return
-        account = world.accounts.get(position.broker_account_id)
-        in_flight = sum(1 for p in world.open_positions() if p.live_strategy_id == strategy.id
-                        and p.broker_account_id == position.broker_account_id)
-        env = position_variables(self.ctx.market, self.ctx.pricer, position, legs,
-                                 nav=float(account.net_liquidation_value or 0) if account else 0.0,
-                                 in_flight=in_flight)
+        env = position_env(self.ctx, position)
         fields = {"strategy_id": strategy.id, "strategy_name": strategy.name, "position_id": position.id,
                   "position_name": position.name, "broker_account_id": position.broker_account_id}
         definition = strategy.strategy_definition

@@ -10,7 +10,16 @@ Decisions ([U] in the API notes, made here):
   ``leg_x_pnl`` in dollars (mark basis); ``days_in_trade``/``leg_x_dit`` calendar
   days (decimal).
 * In an entry build the leg variables use the per-unit qty (QtyMultiplier 1): the
-  QtyMultiplier expression is evaluated last and may use them.
+  QtyMultiplier expression is evaluated last and may use them. Entry.VarDefines are
+  evaluated again on the filled position and persisted then [D]
+  (:mod:`mesodesk.sim.position_env`), so they see the real lots.
+* Per position vs per unit (documented: MesoSim's ``ProfitTarget``/``StopLoss`` are
+  "the loss of our overall structure", its examples build them from ``pos_theta`` and
+  normalise leg greeks with ``/ abs(leg_x_qty)``): ``pos_*``, ``leg_x_pnl``,
+  ``leg_x_<greek>``, ``profit_target`` and ``stop_loss`` scale with the quantity;
+  ``leg_x_price``/``bid``/``ask``/``mid``, ``leg_x_iv`` and ``leg_x_strike`` do not;
+  ``leg_x_qty`` is the signed position quantity. A target built from prices must
+  multiply by the contracts (``... * 100 * abs(leg_short_put_qty)``).
 * StrikeSelector ``Min``/``Max`` bound the selector's own attribute (|delta| in
   percent, the price, or the strike); ``Delta`` targets are MesoSim percent
   (``-20``), fractions (``-0.2``) also work; the sign is ignored.

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from mesodesk.core.formatting import local_zone_name
 from mesodesk.core.state import contract_text
 from mesodesk.core.trading.pricing import order_side
 from mesodesk.ui.models.columns import (
@@ -25,6 +26,9 @@ from mesodesk.ui.models.columns import (
     qty,
 )
 
+#: blotter times are local: their column titles say the zone ("Opened (UTC)")
+ZONE = local_zone_name()
+
 
 def _abs(value: Decimal | None) -> Decimal | None:
     return None if value is None else abs(value)
@@ -40,7 +44,7 @@ ACCOUNT_COLUMNS = [
     number("cash", "Cash", lambda a: a.cash),
     number("margin", "Maint. margin", lambda a: a.maintenance_margin_req),
     Column("active", "Active pos.", lambda a: a.active_positions, fmt_int, numeric=True),
-    Column("updated", "Last update", lambda a: a.last_updated, fmt_time),
+    Column("updated", f"Last update ({ZONE})", lambda a: a.last_updated, fmt_time),
 ]
 
 AGENT_COLUMNS = [
@@ -48,7 +52,7 @@ AGENT_COLUMNS = [
     Column("provider", "Data provider", lambda a: a.provider),
     Column("status", "Status", lambda a: a.status),
     Column("accounts", "Accounts", lambda a: ", ".join(a.broker_account_ids or [])),
-    Column("snapshot", "Last snapshot", lambda a: a.last_snapshot_at, fmt_time),
+    Column("snapshot", f"Last snapshot ({ZONE})", lambda a: a.last_snapshot_at, fmt_time),
     Column("message", "Message", lambda a: a.message),
 ]
 
@@ -57,8 +61,8 @@ STRATEGY_COLUMNS = [
     Column("name", "Strategy", lambda r: r.strategy.name),
     Column("accounts", "Active on", lambda r: r.accounts_text),
     integer("open", "Open pos.", lambda r: r.open_positions, tooltip="Open positions"),
-    Column("created", "Created", lambda r: r.strategy.created_at, fmt_time),
-    Column("updated", "Updated", lambda r: r.strategy.updated_at, fmt_time),
+    Column("created", f"Created ({ZONE})", lambda r: r.strategy.created_at, fmt_time),
+    Column("updated", f"Updated ({ZONE})", lambda r: r.strategy.updated_at, fmt_time),
     Column("description", "Description", lambda r: r.strategy.description),
 ]
 
@@ -78,7 +82,7 @@ POSITION_COLUMNS = [
     pnl("theta", "Theta", lambda r: r.greek("theta")),
     number("vega", "Vega", lambda r: r.greek("vega")),
     Column("dit", "DIT", lambda r: r.days_in_trade, fmt_int, numeric=True, tooltip="Days in trade"),
-    Column("opened", "Opened", lambda r: r.summary.created_at, fmt_time),
+    Column("opened", f"Opened ({ZONE})", lambda r: r.summary.created_at, fmt_time),
 ]
 
 LEG_COLUMNS = [
@@ -98,7 +102,7 @@ LEG_COLUMNS = [
     number("iv", "IV %", lambda r: r.greek("iv"), places=1),
     integer("group", "Group", lambda r: r.leg.leg_group_id, tooltip="Leg group (combo order)"),
     Column("account", "Account", lambda r: r.leg.account_id, visible=False),
-    Column("opened", "Opened", lambda r: r.leg.created_at, fmt_time, visible=False),
+    Column("opened", f"Opened ({ZONE})", lambda r: r.leg.created_at, fmt_time, visible=False),
 ]
 
 ORDER_COLUMNS = [
@@ -117,7 +121,7 @@ ORDER_COLUMNS = [
     combo_price("avg_fill", "Avg fill", lambda r: r._get("avg_fill_price"), flash=True),
     combo_price("last_fill", "Last fill", lambda r: r._get("last_fill_price"), visible=False),
     integer("group", "Group", lambda r: r._get("leg_group_id"), visible=False),
-    Column("updated", "Last update", lambda r: r.last_updated, fmt_time),
+    Column("updated", f"Last update ({ZONE})", lambda r: r.last_updated, fmt_time),
     Column("rejection", "Rejection", lambda r: r.rejection),
 ]
 
@@ -130,13 +134,13 @@ EXECUTION_COLUMNS = [
     qty("qty", "Qty", lambda r: r.execution.qty),
     number("price", "Price", lambda r: r.execution.price, flash=False),
     number("commission", "Comm.", lambda r: r.execution.commission, flash=False),
-    Column("time", "Time", lambda r: r.execution.executed_at, fmt_time),
+    Column("time", f"Time ({ZONE})", lambda r: r.execution.executed_at, fmt_time),
     Column("account", "Account", lambda r: r.execution.broker_account_id),
 ]
 
 EVENT_COLUMNS = [
     integer("seq", "Seq", lambda r: r.seq, tooltip="EventSeqId"),
-    Column("time", "Time", lambda r: r.time, fmt_time_short, tooltip="Event time (local)"),
+    Column("time", f"Time ({ZONE})", lambda r: r.time, fmt_time_short, tooltip="Event time, in this computer's time zone"),
     Column("type", "Type", lambda r: r.type),
     integer("position", "Pos.", lambda r: r.position_id, tooltip="Position id"),
     Column("account", "Account", lambda r: r.account, visible=False),

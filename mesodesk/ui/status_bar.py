@@ -1,5 +1,6 @@
-"""Status bar: connection state per hub, why a hub is not connected, latency, last event seq id,
-server URL, activity.
+"""Status bar: connection state per hub, why a hub is not connected, the market clock (exchange
+time and open/closed, :mod:`mesodesk.core.market_clock`), latency, last event seq id, server URL,
+activity.
 
 The notice label says in one line why the console is not connected ("Reconnecting: nothing
 is listening on 127.0.0.1:5057 (connection refused)"), or what the app did about it ("The
@@ -17,7 +18,9 @@ from PySide6.QtWidgets import QLabel, QSizePolicy, QStatusBar, QWidget
 
 from mesodesk.core.connection_problems import explain_connection_error, session_connect_error
 from mesodesk.core.errors import ConnectionState
+from mesodesk.core.market_clock import MarketClockReadout
 from mesodesk.core.session import Session
+from mesodesk.ui.steady_label import SteadyLabel
 from mesodesk.ui.theme import colors
 
 LEVELS = ("error", "warn", "ok", "info")
@@ -75,7 +78,7 @@ class ConnectionStatus:
         self.session = session
         self.hub_labels: dict[str, QLabel] = {}
         for hub in session.hubs:
-            label = QLabel()
+            label = SteadyLabel()
             label.setObjectName(f"{hub}HubStatus")
             self.hub_labels[hub] = label
             bar.addWidget(label)
@@ -88,6 +91,9 @@ class ConnectionStatus:
         self._notice_timer.setSingleShot(True)
         self._notice_timer.timeout.connect(self.clear_notice)
         self._down_since: float | None = None
+        self.market = MarketClockReadout(session.state.server_clock)
+        self.market_label = self._permanent(bar, "marketClock", "")
+        self._market_shown_at = -float("inf")
         self.latency_label = self._permanent(bar, "latencyStatus", "Round trip of a cheap hub call, every few seconds")
         self.seq_label = self._permanent(bar, "eventSeqStatus", "Last Event Hub sequence id seen")
         self.updates_label = self._permanent(bar, "updatesStatus", "Open positions and stream updates received")
@@ -98,7 +104,7 @@ class ConnectionStatus:
 
     @staticmethod
     def _permanent(bar: QStatusBar, name: str, tip: str) -> QLabel:
-        label = QLabel()
+        label = SteadyLabel()
         label.setObjectName(name)
         label.setToolTip(tip)
         bar.addPermanentWidget(label)
@@ -171,3 +177,24 @@ class ConnectionStatus:
         self.seq_label.setText(f"Event #{state.last_event_seq:,}")
         open_positions = sum(1 for r in state.positions.values() if r.summary.closed_at is None)
         self.updates_label.setText(f"{open_positions} open · {state.stream_updates:,} updates")
+        self.refresh_market()
+
+    #: the market clock changes at most this often on screen (seconds)
+    market_interval_s = 1.0
+
+    def refresh_market(self, *, force: bool = False) -> None:
+        """Exchange time and market state, at most once per :attr:`market_interval_s`."""
+        now = time.monotonic()
+        if not force and now - self._market_shown_at < self.market_interval_s:
+            return
+        self._market_shown_at = now
+        readout = self.market.read()
+        text = f"{readout.time_text} · {readout.state_text}" if readout.state_text else readout.time_text
+        if readout.is_open is not None:
+            c = colors()
+            dot = c.state_ok if readout.is_open else c.muted
+            text = f"<span style='color:{dot}'>●</span> {text}"
+        if text != self.market_label.text():
+            self.market_label.setText(text)
+        if readout.tooltip != self.market_label.toolTip():
+            self.market_label.setToolTip(readout.tooltip)

@@ -98,7 +98,7 @@ def test_follow_turns_off_on_manual_range_and_back_on(panel: TimeSeriesPanel) ->
     panel.window_combo.setCurrentIndex(1)  # 15 minutes, follow again
     assert panel.follow and panel.window_seconds == 900.0
     lo, hi = panel.plots[0].vb.viewRange()[0]
-    last = panel.rows[-1, COL["t"]]
+    last = panel.chart_time.x_of(panel.rows[-1:, COL["t"]])[0]  # the x axis is in trading time
     assert hi >= last - 1 and hi - lo == pytest.approx(900.0 * 1.02, rel=0.05)
 
 

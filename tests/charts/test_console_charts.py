@@ -23,6 +23,7 @@ def test_selected_position_charts_grow_and_risk_graph_has_curves(qloop, qtbot, t
             pid = int(w.positions_model.key_at(0))
             assert charts.selected == pid
             panel = charts.position_chart
+            w.docks["positionChart"].raise_()  # charts behind another tab draw nothing
             await until(lambda: panel.rows.shape[0] >= 3)
             first = panel.rows.shape[0]
             await until(lambda: panel.rows.shape[0] >= first + 3)
@@ -36,6 +37,7 @@ def test_selected_position_charts_grow_and_risk_graph_has_curves(qloop, qtbot, t
             assert panel.set_data_calls <= panel.redraws * 5
             # the risk graph of the selected position
             rg = charts.risk_graph
+            w.docks["riskGraph"].raise_()
             await until(lambda: rg.surface is not None)
             xs, _ys = rg.curves["expiration"].getData()
             assert xs is not None and len(xs) == 400

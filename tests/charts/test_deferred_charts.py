@@ -34,6 +34,7 @@ def test_placeholders_become_charts_and_catch_up_with_the_selection(qloop, qtbot
             assert docks["positionChart"].widget() is charts.position_chart
             assert charts.selected == pid
             await until(lambda: charts.risk_graph.surface is not None and charts.risk_graph.position_ids == [pid])
+            docks["positionChart"].raise_()  # charts behind another tab draw nothing
             await until(lambda: charts.position_chart.rows.shape[0] >= 2)
             w.build_deferred_panels()  # idempotent
             assert w.charts is charts

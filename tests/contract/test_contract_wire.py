@@ -153,7 +153,8 @@ def test_documented_enum_members() -> None:
     assert [m.value for m in c.SignalState] == ["On", "Off"]
     assert "Simulated" in {m.value for m in c.DataProviderType}
     assert "MesoLivePaper" in {m.value for m in c.BrokerType}
-    assert c.TERMINAL_ORDER_STATES == {c.OrderState.Filled, c.OrderState.Cancelled, c.OrderState.Rejected}
+    assert c.TERMINAL_ORDER_STATES == {c.OrderState.Filled, c.OrderState.Cancelled, c.OrderState.Rejected,
+                                       c.OrderState.Expired}
 
 
 # ------------------------------------------------------------------- flags

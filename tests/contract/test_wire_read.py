@@ -70,28 +70,28 @@ def test_enum_reads_names_in_any_case_ints_and_numeric_strings() -> None:
     assert c.LiveLegSelectionConstraint("none") is c.LiveLegSelectionConstraint.None_
     assert c.OrderState(0) is c.OrderState.PendingSubmit  # declaration order, 0-based
     assert c.OrderState("4") is c.OrderState.Filled
-    for bad in (True, False, -1, len(c.OrderState), "Expired", 1.0, None):
+    for bad in (True, False, -1, len(c.OrderState), "PendingCancel", 1.0, None):
         with pytest.raises(ValueError):
             c.OrderState(bad)
 
 
 def test_unknown_member_is_a_visible_cached_pseudo_member() -> None:
-    expired = c.OrderState.unknown("Expired")
-    assert str(expired) == f"{expired}" == expired.value == expired.name == "unknown (Expired)"
-    assert expired.wire_value == "Expired" and expired.is_unknown
+    pending = c.OrderState.unknown("PendingCancel")
+    assert str(pending) == f"{pending}" == pending.value == pending.name == "unknown (PendingCancel)"
+    assert pending.wire_value == "PendingCancel" and pending.is_unknown
     assert not c.OrderState.Filled.is_unknown and c.OrderState.Filled.wire_value == "Filled"
-    assert isinstance(expired, c.OrderState) and isinstance(expired, str)
-    assert c.OrderState.unknown("Expired") is expired  # cached
+    assert isinstance(pending, c.OrderState) and isinstance(pending, str)
+    assert c.OrderState.unknown("PendingCancel") is pending  # cached
     assert c.OrderState.unknown(11) is c.OrderState.unknown("11") and c.OrderState.unknown(11).wire_value == 11
-    assert expired not in list(c.OrderState) and expired not in c.TERMINAL_ORDER_STATES
-    assert expired != c.OrderState.Filled  # (a StrEnum compares as its text, as every member does)
+    assert pending not in list(c.OrderState) and pending not in c.TERMINAL_ORDER_STATES
+    assert pending != c.OrderState.Filled  # (a StrEnum compares as its text, as every member does)
     # round trips: through its own text (logs, dumps), pickle, deepcopy, pydantic
-    assert c.OrderState("unknown (Expired)") is expired
-    assert pickle.loads(pickle.dumps(expired)) is expired and copy.deepcopy(expired) is expired
-    result = c.CancelOrderResult(order_id=1, state=expired)
-    assert json.loads(c.dumps(result))["State"] == "unknown (Expired)"
-    assert c.CancelOrderResult.model_validate(c.loads(c.dumps(result))).state is expired
-    assert c.CancelOrderResult.model_validate_json(result.model_dump_json(by_alias=True)).state is expired
+    assert c.OrderState("unknown (PendingCancel)") is pending
+    assert pickle.loads(pickle.dumps(pending)) is pending and copy.deepcopy(pending) is pending
+    result = c.CancelOrderResult(order_id=1, state=pending)
+    assert json.loads(c.dumps(result))["State"] == "unknown (PendingCancel)"
+    assert c.CancelOrderResult.model_validate(c.loads(c.dumps(result))).state is pending
+    assert c.CancelOrderResult.model_validate_json(result.model_dump_json(by_alias=True)).state is pending
 
 
 # ----------------------------------------------------------------------------- timestamps
@@ -220,17 +220,17 @@ def test_unknown_properties_are_reported_with_their_path_and_dropped() -> None:
 
 def test_unknown_enum_members_become_pseudo_members() -> None:
     order = build(c.Order)
-    for raw in ("Expired", 42, "unknown (Expired)"):
+    for raw in ("PendingCancel", 42, "unknown (PendingCancel)"):
         payload = aspnet(order)
         payload["state"] = raw
         report = ReadReport()
         read = lenient_adapter(c.Order).validate_python(normalize(c.Order, payload, report))
-        assert read.state.is_unknown and str(read.state) == f"unknown ({raw if raw != 'unknown (Expired)' else 'Expired'})"
+        assert read.state.is_unknown and str(read.state) == f"unknown ({raw if raw != 'unknown (PendingCancel)' else 'PendingCancel'})"
         assert report.unknown_members == [("State", "OrderState", raw)]
         assert read.model_copy(update={"state": order.state}) == order  # nothing else lost
         # the strict validators refuse a value they do not know: only the tolerant path reads it
         # (a pseudo-member's own text, e.g. from a log, reads back everywhere)
-        if raw != "unknown (Expired)":
+        if raw != "unknown (PendingCancel)":
             with pytest.raises(ValidationError):
                 exact_validator(c.Order, "camel").validate_python(payload)
 

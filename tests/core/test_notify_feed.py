@@ -4,8 +4,8 @@ the persisted notification cursor and its key; plus a clean-interpreter import w
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
+import logging
 import subprocess
 import sys
 from collections.abc import Callable
@@ -24,8 +24,8 @@ from mesodesk.core.notify_feed import (
     Phase,
     asyncio_call_later,
     notify_cursor_path,
-    world_key,
 )
+from mesodesk.core.world import World
 from mesodesk.sdk import JsonFileEventCursorStore
 from tests.core.factories import agent_event
 
@@ -36,6 +36,8 @@ class FakeEvents:
     def __init__(self) -> None:
         self.state = ConnectionState.DISCONNECTED
         self.replay_count = 0
+        #: the server's latest EventSeqId at this sync (None: the replay did not tell yet)
+        self.server_latest_event_seq_id: int | None = None
         self.state_listeners: list[Callable[[ConnectionState], Any]] = []
         self.handlers: list[Callable[[MesoLiveEvent], None]] = []
 
@@ -58,9 +60,13 @@ class FakeEvents:
             for handler in list(self.handlers):
                 handler(event)
 
-    def connect(self, *replayed: int, ok: bool = True) -> None:
-        """CONNECTED, the replayed events, then (unless the replay failed) the replay counter."""
+    def connect(self, *replayed: int, ok: bool = True, latest: int | None = None) -> None:
+        """CONNECTED, the replayed events, then (unless the replay failed) the replay counter.
+        ``latest``: the server's latest EventSeqId the replay reports (default: the last replayed)."""
         self.set_state(ConnectionState.CONNECTED)
+        self.server_latest_event_seq_id = None
+        if ok:
+            self.server_latest_event_seq_id = latest if latest is not None else max(replayed, default=None)
         self.deliver(*replayed)
         if ok:
             self.replay_count += 1
@@ -256,27 +262,77 @@ def test_a_cursor_that_cannot_be_saved_is_logged(caplog: pytest.LogCaptureFixtur
     assert "could not save the notification cursor" in caplog.text and cursor.value == 0
 
 
-def test_world_key_and_cursor_file_name() -> None:
-    url = "https://mesolive.example.com"
-    remote = SimpleNamespace(url=url, embedded=False)
-    assert world_key(remote) == hashlib.sha1(url.encode()).hexdigest()[:12]
-    assert world_key(SimpleNamespace(url=url, embedded=True)) == "embedded"
-    path = notify_cursor_path(Path("/cfg"), remote)
-    assert path == Path("/cfg") / f"notify-cursor-{world_key(remote)}.json"
+def test_a_cursor_ahead_of_the_server_is_reset_and_the_worlds_history_is_announced(
+        caplog: pytest.LogCaptureFixture) -> None:
+    events, clock, cursor, _feed, rec = make(MemoryCursor(53))  # another world's cursor
+    with caplog.at_level(logging.WARNING, "mesodesk.notify"):
+        events.connect(1, 2, 3)
+    assert rec.take() == [(1, A), (2, A), (3, A)]  # old behaviour: all SEEN (at or below 53)
+    clock.advance(0.1)
+    events.deliver(4)
+    assert rec.take() == [(4, L)]  # old behaviour: SEEN up to #53
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and "ahead of the latest event 3" in warnings[0].getMessage()
+    assert cursor.saves[0] == 0  # the reset is persisted at once
+    clock.advance(CURSOR_SAVE_SECONDS)
+    assert cursor.value == 4
 
 
-def test_for_session_persists_in_the_config_dir(tmp_path: Path) -> None:
+def test_a_cursor_ahead_of_an_empty_server_lets_its_first_live_events_through(
+        caplog: pytest.LogCaptureFixture) -> None:
+    events, clock, cursor, _feed, rec = make(MemoryCursor(53))
+    with caplog.at_level(logging.WARNING, "mesodesk.notify"):
+        events.connect(latest=0)
+        clock.advance(0.1)
+    assert rec.replay_ends == 1 and "ahead of the latest event 0" in caplog.text and cursor.value == 0
+    events.deliver(1, 2)
+    assert rec.take() == [(1, L), (2, L)]
+
+
+def test_a_cursor_at_or_behind_the_server_is_kept(caplog: pytest.LogCaptureFixture) -> None:
+    for loaded, latest in ((5, 5), (5, 9)):
+        events, _clock, _cursor, feed, rec = make(MemoryCursor(loaded))
+        events.connect(*range(1, latest + 1))
+        assert rec.take() == [(seq, S if seq <= loaded else A) for seq in range(1, latest + 1)]
+        assert feed.loaded_cursor == loaded
+    assert "ahead" not in caplog.text
+
+
+def test_the_cursor_waits_for_the_servers_latest_id(caplog: pytest.LogCaptureFixture) -> None:
+    """A failed replay tells nothing about the server: no reset on a guess."""
+    events, clock, _cursor, feed, _rec = make(MemoryCursor(53))
+    events.connect(ok=False)
+    clock.advance(1)
+    assert feed.loaded_cursor == 53 and "ahead" not in caplog.text
+    events.set_state(ConnectionState.RECONNECTING)
+    events.connect(1, latest=1)
+    assert feed.loaded_cursor == 0 and "ahead of the latest event 1" in caplog.text
+
+
+def test_the_cursor_file_is_per_world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MESODESK_DATA_DIR", str(tmp_path / "data"))
+    one, two = World.embedded(tmp_path / "a" / "simulator"), World.embedded(tmp_path / "b" / "simulator")
+    remote = World.server("https://mesolive.example.com", "1a2b3c4d5e6f")
+    paths = {notify_cursor_path(tmp_path / "cfg", w) for w in (one, two, remote, World.server(remote.locator))}
+    assert len(paths) == 4
+    assert notify_cursor_path(tmp_path / "cfg", one) == tmp_path / "data" / "worlds" / one.key / "notify-cursor.json"
+
+
+def test_for_session_persists_in_its_worlds_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MESODESK_DATA_DIR", str(tmp_path / "data"))
     events, clock = FakeEvents(), Clock()
-    session = SimpleNamespace(url="http://127.0.0.1:5000", embedded=True, events=events)
-    feed = NotificationFeed.for_session(session, tmp_path, call_later=clock.call_later)
+    world = World.embedded(tmp_path / "sim")
+    session = SimpleNamespace(url="http://127.0.0.1:5000", world=world, events=events)
+    feed = NotificationFeed.for_session(session, tmp_path / "cfg", call_later=clock.call_later)
     assert isinstance(feed.cursor, JsonFileEventCursorStore)
-    assert feed.cursor.path == tmp_path / "notify-cursor-embedded.json"
+    path = tmp_path / "data" / "worlds" / world.key / "notify-cursor.json"
+    assert feed.cursor.path == path
     feed.start()
     events.connect(1)
     events.deliver(2)
     feed.close()
-    assert json.loads((tmp_path / "notify-cursor-embedded.json").read_text()) == {"LastEventSeqId": 2}
-    again = NotificationFeed.for_session(session, tmp_path, call_later=clock.call_later)
+    assert json.loads(path.read_text()) == {"LastEventSeqId": 2}
+    again = NotificationFeed.for_session(session, tmp_path / "cfg", call_later=clock.call_later)
     assert again.loaded_cursor == 2 and again.high_water == 2
 
 

@@ -47,6 +47,28 @@ def test_unknown_ids_ask_for_a_snapshot_reload() -> None:
     assert state.events.values()[-1].level == "error"
 
 
+def test_a_rejection_reaches_the_order_row_whatever_the_order_of_reply_and_event() -> None:
+    """Reason and code reach the row (the Rejection column), and the row is marked changed, also
+    when the reply's order is already as new as the event (or newer)."""
+    info = OrderRejectionInfo(code="QtyTooLarge", reason="quantity too large: leg 'sp' would fill -5")
+    for reply_at, event_first in ((T0 + timedelta(minutes=1), False), (T0 + timedelta(minutes=2), False),
+                                  (T0 + timedelta(minutes=1), True)):
+        state = AppState()
+        rejected = order(at=reply_at).model_copy(update={"state": OrderState.Rejected, "qty": Decimal(-5)})
+        event = order_update(state=OrderState.Rejected, at=T0 + timedelta(minutes=1), rejection=info,
+                             filled_qty=Decimal(0), remaining_qty=Decimal(-5))
+        if event_first:
+            store.apply_event(state, event)
+        store.apply_order(state, rejected)
+        state.orders.flush()
+        if not event_first:
+            store.apply_event(state, event)
+            assert state.orders.flush().updated == {7}, reply_at
+        row = state.orders[7]
+        assert (row.rejection, row.rejection_code, row.state) == (info.reason, "QtyTooLarge", OrderState.Rejected)
+        assert row.order is not None and row.order.cum_qty == 0 and not row.order.cum_qty.is_signed()
+
+
 def test_agent_status_event_upserts_the_agent() -> None:
     state = AppState()
     store.apply_agents(state, [agent()])

@@ -98,6 +98,7 @@ def test_all_17_callbacks_toast_and_enter_the_notification_center(qloop, qtbot, 
             c.window.settings.notifications = {"max_toasts": 6, "toast_seconds": 60, "desktop": "always"}
             m = await started(c)
             assert not m.center.notices, "a first run shows none of the server's history"
+            m.announcer.settle_seconds = 0.2  # a signal's Off is toasted once it has stayed off this long
             toasts, desktop = ToastLog(m), desktop_log(m)
 
             position_id = await causes.paper_entry(c)
@@ -109,10 +110,11 @@ def test_all_17_callbacks_toast_and_enter_the_notification_center(qloop, qtbot, 
             assert callbacks(m) == set(EVENT_CALLBACKS), (set(EVENT_CALLBACKS) - callbacks(m), {
                 k: (c.server.context.jobs.get(j).status, c.server.context.jobs.get(j).error) for k, j in jobs.items()})
 
-            assert toasts.callbacks() == set(EVENT_CALLBACKS)  # one toast (or merged toast) per callback type
             keys = [n.key for n in m.center.notices]
             assert len(keys) == len(set(keys))
-            assert {n.key for n in toasts.notices} == set(keys)  # every notification toasted exactly once
+            await until(lambda: {n.key for n in toasts.notices} == set(keys))  # the Offs once settled
+            assert toasts.callbacks() == set(EVENT_CALLBACKS)  # one toast (or merged toast) per callback type
+            assert len(toasts.notices) == len(keys)  # every notification toasted exactly once
             by_job = {n.event.job_id: n for n in m.center.notices if hasattr(n.event, "job_id")}
             assert by_job[jobs["entry"]].callback == "OnPositionEntryPreparationCompleted"
             assert by_job[jobs["entry_failed"]].callback == "OnPositionEntryPreparationFailed"

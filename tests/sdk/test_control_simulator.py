@@ -236,7 +236,7 @@ async def test_prepare_exit_and_cancel(simulator: Any, control: MesoLiveControlH
 
 async def test_prepare_adjustment_start_status_cancel(simulator: Any, control: MesoLiveControlHubClient) -> None:
     requires_jobs(simulator)
-    position = await control.get_position(position_id=1)  # put credit spread: "pos_delta > 8" moves short_put
+    position = await control.get_position(position_id=1)  # put credit spread: its delta trigger moves short_put
     strategy = await control.get_strategy(strategy_id=position.live_strategy_id)
     condition = next(iter(strategy.strategy_definition["Adjustment"]["ConditionalAdjustments"]))
     await fails(control.start_prepare_position_adjustment(position_id=1, operation="MoveLeg", condition="nope"),

@@ -240,7 +240,7 @@ async def test_day_orders_expire_gtc_orders_stay(sim: SimulatorServer) -> None:
         gtc = await send(control, plan, order(OrderType.Limit, limit_price=far, qty=Decimal(1),
                                               time_in_force=TimeInForce.GTC))
         tick(sim, 7 * 3600)  # into the next session
-        assert (await control.get_order(order_id=day)).state == OrderState.Cancelled
+        assert (await control.get_order(order_id=day)).state == OrderState.Expired
         assert (await control.get_order(order_id=gtc)).state == OrderState.Working
 
 
@@ -311,6 +311,26 @@ async def test_rejections_carry_a_reason(sim: SimulatorServer) -> None:
         assert "Cancelled" in sim.context.broker.order_rejection(cancelled).reason  # type: ignore[union-attr]
         assert (await control.list_orders(state=OrderState.Rejected)).items
         assert not (await control.list_positions(live_exec_plan_id=plan.id)).items
+
+
+@pytest.mark.parametrize("order_type", [OrderType.Limit, OrderType.Stop, OrderType.Market])
+async def test_a_rejected_order_has_the_side_and_signed_qty_of_its_price(
+        sim: SimulatorServer, order_type: OrderType) -> None:
+    """Side "S" and a negative Qty for a credit, as for an accepted order (the plan has 1 combo)."""
+    plan = pcs_plan(sim)
+    cost, mark = natural(sim, plan)
+    assert cost < 0 and mark < 0  # a credit spread
+    price = {OrderType.Limit: {"limit_price": cost}, OrderType.Stop: {"stop_price": mark - 1},
+             OrderType.Market: {}}[order_type]
+    async with MesoLiveControlHubClient(sim.url, API_KEY) as control:
+        too_big = await send(control, plan, order(order_type, qty=Decimal(5), **price))
+        o = await control.get_order(order_id=too_big)
+        assert o.state == OrderState.Rejected
+        assert (o.side, o.qty, o.cum_qty) == ("S", Decimal(-5), Decimal(0))
+        assert not o.cum_qty.is_signed()  # a zero never has a sign
+        debit = await send(control, plan, order(OrderType.Limit, qty=Decimal(5), limit_price=-cost))
+        d = await control.get_order(order_id=debit)
+        assert (d.state, d.side, d.qty) == (OrderState.Rejected, "B", Decimal(5))
 
 
 async def test_bad_send_order_input_is_refused_without_side_effects(sim: SimulatorServer) -> None:

@@ -12,10 +12,12 @@ from mesodesk.contract import (
     AdjustmentSignalEvent,
     ConditionEvaluation,
     DataProviderType,
+    ExitSignalEvent,
     LiveGreekValues,
     SignalState,
 )
 from mesodesk.core.session import Session
+from mesodesk.core.trading.exit_rules import latest_exit_signal
 from mesodesk.core.trading.guards import GuardLimits
 from mesodesk.core.trading.orders import OrderCommands
 from mesodesk.core.trading.outcome import UnknownListener
@@ -87,6 +89,10 @@ class TradingDesk:
                 latest[e.condition.statement] = e
         return latest
 
+    def exit_signal(self, position_id: int) -> ExitSignalEvent | None:
+        """The latest exit signal of a position (On or Off; None: none in the event log)."""
+        return latest_exit_signal((row.event for row in self.session.state.events.values()), position_id)
+
     def active_adjustment_signals(self, position_id: int) -> set[str]:
         return {k for k, e in self.adjustment_signals(position_id).items() if e.state == SignalState.On}
 
@@ -101,7 +107,10 @@ class TradingDesk:
         return PrepareJob(self.session, kind, args, on_progress, on_unknown)
 
     def plan(self, kind: FlowKind, result: AnyResult) -> PlanView:
-        return PlanView(kind, result, paper=self.is_paper(result.broker_account_id))
+        plan = PlanView(kind, result, paper=self.is_paper(result.broker_account_id))
+        if kind is FlowKind.EXIT and plan.position_id is not None:
+            plan.exit_signal = self.exit_signal(plan.position_id)
+        return plan
 
     def open_ticket(self, plan: PlanView) -> Ticket:
         """A ticket with a live quote feed on the plan's legs (``ticket.feed.stop()`` when done)."""

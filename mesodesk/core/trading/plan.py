@@ -16,6 +16,7 @@ from enum import StrEnum
 
 from mesodesk.contract import (
     ConditionEvaluation,
+    ExitSignalEvent,
     LiveLeg,
     OrderType,
     PreparePositionAdjustmentResult,
@@ -48,6 +49,8 @@ class PlanView:
     paper: bool = False
     #: entry only: the QtyMultiplier the user chose (None = the prepared one)
     qty_multiplier: Decimal | None = None
+    #: exit only: the position's latest exit signal when prepared (None: none received)
+    exit_signal: ExitSignalEvent | None = None
 
     @property
     def exec_plan_id(self) -> int:
@@ -178,6 +181,8 @@ class OrderLine:
     idempotency_key: str | None = None
     #: every order id this line produced (a replace appends), the live one last
     order_ids: list[int] = field(default_factory=list)
+    #: orders of earlier sends, set aside when the ticket went back to editing (rejected ones)
+    history: list[int] = field(default_factory=list)
     status: LineStatus = LineStatus.NEW
     #: why the server refused the call (an order that was created and Rejected keeps its reason in the store)
     refusal: str | None = None

@@ -38,6 +38,7 @@ from mesodesk.core.trading.plan import (
 )
 from mesodesk.core.trading.pricing import ComboQuote, combo_quote, default_price
 from mesodesk.core.trading.quotes import LegQuotes
+from mesodesk.core.trading.rejections import advice, classify
 
 ZERO = Decimal(0)
 
@@ -62,6 +63,8 @@ class LineView:
     filled: Decimal
     avg_fill: Decimal | None
     rejection: str | None
+    #: what to do about the rejection (fits its reason), None when nothing specific helps
+    advice: str | None = None
 
     @property
     def working(self) -> bool:
@@ -170,6 +173,7 @@ class Ticket:
         risk = payoff_risk(plan, line, price, commission) if plan.kind is FlowKind.ENTRY else None
         row = self.row(line)
         order = row.order if row is not None else None
+        rejected = row is not None and row.state == OrderState.Rejected
         return LineView(
             quote=quote, ratios=ratios, combos=line_combos(plan, line), default_combos=unit, contracts=contracts,
             price=price, value=order_value(plan, line, price), commission=commission, realizes=realizes, risk=risk,
@@ -177,7 +181,17 @@ class Ticket:
             filled=abs(order.cum_qty) if order is not None else ZERO,
             avg_fill=order.avg_fill_price if order is not None else None,
             rejection=(row.rejection if row is not None else None) or line.refusal,
+            advice=self._advice(line, row, unit) if rejected else None,
         )
+
+    def _advice(self, line: OrderLine, row: OrderRow | None, prepared: Decimal) -> str | None:
+        if row is None:
+            return None
+        order = row.order
+        asked = abs(order.qty) if order is not None and order.qty else line_combos(self.plan, line)
+        multiplier = self.plan.qty_multiplier or self.plan.base_multiplier
+        return advice(classify(row.rejection, row.rejection_code), flow=self.plan.kind, legs=len(line.leg_names),
+                      asked=asked, prepared=prepared, multiplier=multiplier)
 
     def totals(self, lines: list[OrderLine] | None = None) -> TicketTotals:
         lines = self.lines if lines is None else lines
@@ -220,6 +234,35 @@ class Ticket:
     @property
     def any_sent(self) -> bool:
         return any(line.order_ids for line in self.lines)
+
+    def back_blocker(self) -> str | None:
+        """Why the ticket cannot go back to editing (something is, or may be, live at the broker);
+        None when it can: every order it sent ended without a fill (rejected, cancelled, expired)."""
+        for line in self.lines:
+            if line.status in (LineStatus.SENDING, LineStatus.UNKNOWN):
+                return f"{line.label}: the outcome of its send is not known yet"
+            if line.status is not LineStatus.SENT:
+                continue
+            row = self.row(line)
+            if row is None or row.state is None or row.state not in TERMINAL_ORDER_STATES:
+                return f"Order #{line.order_id} is working: cancel it first"
+            if row.order is not None and row.order.cum_qty:
+                return f"Order #{line.order_id} has fills, so its exec plan is executing and the ticket cannot go back"
+        return None
+
+    def reopen(self) -> list[int]:
+        """Back to an editable ticket (call when :meth:`back_blocker` is None): every sent or refused
+        line is new again, without a key, so the next send is a new order; its earlier orders stay
+        in the store (the Orders blotter) and in ``line.history``. Returns those order ids."""
+        retired: list[int] = []
+        for line in self.lines:
+            if line.status is LineStatus.NEW:
+                continue
+            retired += line.order_ids
+            line.history += line.order_ids
+            line.order_ids = []
+            line.status, line.idempotency_key, line.refusal = LineStatus.NEW, None, None
+        return retired
 
     # -- commands ----------------------------------------------------------------------------------
     def spec(self, line: OrderLine) -> OrderSpec:

@@ -20,7 +20,12 @@ Conventions (the contract leaves them open; decided here):
   Stop/StopLimit triggers once the combo mark >= StopPrice (a rising cost; for a
   credit structure that is its value falling), then acts as Market/Limit. At most
   ``clip_size`` combos fill per market tick; the rest fill on later ticks.
-* DAY orders still working on a later trading date are cancelled.
+* A DAY order still working at the close of its session (16:00 ET of the day it was
+  placed; of the next session when placed outside one) **expires**: state ``Expired``
+  with ``LastUpdated`` and its ``OnOrderUpdate`` at the close, its leg group's reservation
+  released. The broker checks on every tick before filling and once at start-up, so a
+  clock that jumps from the close to the next open, or a restart past the close, never
+  lets it work in a later session. GTC orders keep working.
 * Paper accounts (``IsPaperAccount``) take fills only through ``ApplyPaperFills``
   (SendOrder answers NotSupported); broker accounts only through orders.
 * Commission: ``commission_per_contract`` per contract for order fills; it is
@@ -78,3 +83,4 @@ class Broker(OrderIntake):
     def __init__(self, world: World, market: Market, events: EventLog, agents: AgentService) -> None:
         super().__init__(world, market, events, agents)
         self._init_cash_basis()
+        self.expire_day_orders()  # a restart past the close: at once, not at the first tick

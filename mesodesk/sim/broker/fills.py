@@ -8,9 +8,9 @@ from datetime import datetime
 from decimal import Decimal
 
 from mesodesk.contract import LiveContract, OrderState, OrderType, TimeInForce
+from mesodesk.quant.calendar import session_close_after
 from mesodesk.sim.broker.ledger import Ledger
 from mesodesk.sim.broker.records import ACCOUNT_REFRESH_TICKS, ZERO, BrokerOrder, _d2, contract_spec
-from mesodesk.quant.calendar import ET
 from mesodesk.sim.execplans import ExecPlanStatus
 from mesodesk.sim.market import Quote
 
@@ -61,9 +61,36 @@ class FillEngine(Ledger):
         self._execute(plan, record, clip, cost, fills, now)
         return True
 
+    # ------------------------------------------------------------------ expiry
+    @staticmethod
+    def expires_at(record: BrokerOrder) -> datetime | None:
+        """When a working order ends by itself: a DAY order at the close of the session it was
+        placed in (the next session's when placed outside one); None for GTC."""
+        if record.order.time_in_force != TimeInForce.DAY:
+            return None
+        return session_close_after(record.order.created_at)
+
+    def expire_day_orders(self) -> list[int]:
+        """Expire every DAY order whose session has closed (state ``Expired`` at the close, with its
+        ``OnOrderUpdate``); its remaining quantity no longer reserves the leg group. Runs on every
+        tick before any fill and once at start-up, so a clock that jumps from the close to the
+        next open, or a restart after the close, never lets one work (or fill) in a later session."""
+        now = self._now()
+        due = [(record, close) for record in self.orders.values() if record.working and not record.paper
+               and (close := self.expires_at(record)) is not None and now >= close]
+        expired = []
+        for record, close in sorted(due, key=lambda due_order: due_order[0].order.order_id):
+            with self.store.tx():
+                self._guard()
+                self._finish(record, OrderState.Expired, close)
+            expired.append(record.order.order_id)
+        if expired:
+            log.info("expired DAY orders %s at the close", expired)
+        return expired
+
     # ------------------------------------------------------------------ ticks
     def on_tick(self, version: int) -> None:
-        """Market tick: trigger/fill working orders, expire DAY orders, refresh accounts."""
+        """Market tick: expire DAY orders, trigger/fill working orders, refresh accounts."""
         try:
             self._process_tick()
         except Exception:
@@ -71,18 +98,14 @@ class FillEngine(Ledger):
 
     def _process_tick(self) -> None:
         self._ticks += 1
+        self.expire_day_orders()
         working = [r for r in self.orders.values() if r.working and not r.paper]
-        if working:
+        if working and self.agents.routing:
             now = self._now()
-            today = now.astimezone(ET).date()
             for record in sorted(working, key=lambda r: r.order.order_id):
                 with self.store.tx():
                     self._guard()
-                    if (record.order.time_in_force == TimeInForce.DAY
-                            and record.order.created_at.astimezone(ET).date() < today):
-                        self._finish(record, OrderState.Cancelled, now)
-                    elif self.agents.routing:
-                        self._try_fill(record, now)
+                    self._try_fill(record, now)
         if self._ticks % ACCOUNT_REFRESH_TICKS == 0:
             with self.store.tx():
                 self._guard()

@@ -80,6 +80,7 @@ class OrderIntake(FillEngine):
             record.rejection = rejected.info
             record.replaces_order_id = args.replaces_order
             record.order.state = OrderState.Rejected
+            self._set_side(record, self._reference_price(record, args))  # shown as any other order
             self._save_order(record)
             self._publish_order(record, now)
             return SendOrderResult(order_ids=[record.order.order_id])
@@ -149,6 +150,9 @@ class OrderIntake(FillEngine):
             if len(ratios) != len(planned):
                 raise _Rejected("the exec plan has a zero quantity for a leg in LegNames", "QtyTooLarge")
             combos = lgo.qty or min(abs(remaining[n] / ratios[n]) for n in lgo.leg_names)
+        record.leg_ratios = ratios  # known from here on, also to a rejected order (its side)
+        record.leg_contracts = {n: plan.legs[n].contract for n in lgo.leg_names}
+        record.combos = combos
         for name in lgo.leg_names:
             want, left = ratios[name] * combos, remaining[name]
             if left == 0:
@@ -156,18 +160,31 @@ class OrderIntake(FillEngine):
             if _sign(want) != _sign(left) or abs(want) > abs(left):
                 raise _Rejected(f"quantity too large: leg {name!r} would fill {_fmt(want)} but only {_fmt(left)} "
                                 "remain in the exec plan", "QtyTooLarge")
-        record.leg_ratios = ratios
-        record.leg_contracts = {n: plan.legs[n].contract for n in lgo.leg_names}
-        record.combos = combos
         record.qty_multiplier = multiplier
         try:
-            _, mark, _ = self.natural(record)
+            self.natural(record)
         except ValueError as exc:
             raise _Rejected(str(exc), "UnsupportedContract") from None
-        reference = lgo.limit_price if lgo.limit_price is not None else lgo.stop_price
-        side: Literal["B", "S"] = "S" if (reference if reference is not None else mark) < 0 else "B"
+        self._set_side(record, self._reference_price(record, args))
+
+    def _reference_price(self, record: BrokerOrder, args: SendOrderArgs) -> Decimal | None:
+        """The order's limit, else its stop, else the combo mark (None when it cannot be priced)."""
+        lgo = args.leg_group_order
+        if lgo.limit_price is not None or lgo.stop_price is not None:
+            return lgo.limit_price if lgo.limit_price is not None else lgo.stop_price
+        if not record.leg_ratios:
+            return None
+        try:
+            return self.natural(record)[1]
+        except ValueError:
+            return None
+
+    @staticmethod
+    def _set_side(record: BrokerOrder, price: Decimal | None) -> None:
+        """``Side`` "S" and a negative ``Qty`` for a credit, "B" and a positive one otherwise."""
+        side: Literal["B", "S"] = "S" if price is not None and price < 0 else "B"
         record.order.side = side
-        record.order.qty = combos if side == "B" else -combos
+        record.order.qty = ZERO - record.combos if side == "S" else record.combos  # never a -0
 
     # ------------------------------------------------------------------ CancelOrder
     def cancel_order(self, args: CancelOrderArgs) -> CancelOrderResult:

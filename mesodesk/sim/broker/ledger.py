@@ -6,6 +6,7 @@ publishes the order, leg and position events in the documented reconcile order.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -41,6 +42,10 @@ from mesodesk.sim.world import PositionRecord
 
 class Ledger(BrokerBase):
     """Executions, legs, positions and accounts (below the fill engine and order intake)."""
+
+    #: Entry.VarDefines evaluated on a completely filled entry (the server sets
+    #: :func:`mesodesk.sim.position_env.entry_vars_after_fills`); None keeps the Build preview's.
+    entry_vars: Callable[[PositionRecord], dict[str, Decimal]] | None = None
 
     def _init_cash_basis(self) -> None:
         """Once per database: book the entry value of pre-existing (seed) positions into cash."""
@@ -109,6 +114,8 @@ class Ledger(BrokerBase):
         update: dict[str, Any] = {"realized_pnl": realized, "leg_groups": groups}
         if done and plan.kind == ExecPlanKind.Adjustment and plan.vars:
             update["vars"] = {**position.vars, **plan.vars}  # the adjustment's VarDefines apply once filled
+        if done and plan.kind == ExecPlanKind.Entry and self.entry_vars is not None:
+            update["vars"] = self.entry_vars(position)  # Entry.VarDefines on the filled position [D]
         if closed:
             update.update(state=LivePositionState.Closed, closed_at=now)
         position = position.model_copy(update=update)

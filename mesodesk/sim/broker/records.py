@@ -20,8 +20,8 @@ from mesodesk.contract import (
     OrderUpdateEvent,
     StatusCode,
 )
-from mesodesk.sim.agents import AgentService
 from mesodesk.quant.calendar import ET
+from mesodesk.sim.agents import AgentService
 from mesodesk.sim.events import EventLog
 from mesodesk.sim.execplans import ExecPlan, ExecPlanKind, LegAction, PlannedLeg
 from mesodesk.sim.hubs.api import ApiFailure, not_found

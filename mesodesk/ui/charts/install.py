@@ -18,19 +18,17 @@ graph, Rollups) and wires them:
 
 from __future__ import annotations
 
-import ipaddress
 import math
-import os
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QDockWidget, QWidget
 
-from mesodesk.core.history import DATA_ENV, HistoryStore, SeriesRecorder, default_data_dir
-from mesodesk.core.settings import CONFIG_ENV, default_config_dir
+from mesodesk.core.history import HistoryStore, SeriesRecorder
+from mesodesk.core.world import data_root, world_folder
+from mesodesk.core.world_legacy import adopt_legacy_history
+from mesodesk.ui.charts.on_screen import on_screen
 from mesodesk.ui.charts.placeholders import CHART_DOCKS
 from mesodesk.ui.charts.risk_graph import RiskGraphWidget
 from mesodesk.ui.charts.rollups_view import RollupsWidget
@@ -56,25 +54,22 @@ RISK_REFRESH_MS = 500
 ROLLUP_REFRESH_MS = 250
 
 
-def history_path(window: MainWindow, data_dir: Path | None = None) -> Path:
-    """The history file: one per server ("local" for a simulator on this machine).
+#: the chart history's file in its world's folder
+HISTORY_FILE = "history.sqlite3"
 
-    Directory: ``data_dir``, else ``$MESODESK_DATA_DIR``, else ``<config dir>/history``
-    when the window runs on a non-default (isolated) config dir, else the
-    platformdirs user data dir.
+
+def history_path(window: MainWindow, data_dir: Path | None = None) -> Path:
+    """The chart history of the session's world: ``<data root>/worlds/<world key>/history.sqlite3``.
+
+    Data root: ``data_dir``, else :func:`mesodesk.core.world.data_root` of the window's config
+    dir. A remote server's old per-host file is moved there the first time (see
+    :mod:`mesodesk.core.world_legacy`).
     """
-    if data_dir is None:
-        config_dir = Path(window.config_dir)
-        isolated = bool(os.environ.get(CONFIG_ENV)) or config_dir != default_config_dir()
-        data_dir = default_data_dir() if os.environ.get(DATA_ENV) or not isolated else config_dir / "history"
-    url = window.session.url or ""
-    host = urlsplit(url).hostname or "local"
-    try:
-        local = host == "localhost" or ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        local = False
-    name = "local" if local else re.sub(r"[^A-Za-z0-9.-]+", "_", host)
-    return Path(data_dir) / f"history-{name}.sqlite3"
+    world = window.session.world
+    root = Path(data_dir) if data_dir is not None else data_root(window.config_dir)
+    path = world_folder(world, root) / HISTORY_FILE
+    adopt_legacy_history(world, root, path)
+    return path
 
 
 class ChartsController(QObject):
@@ -87,13 +82,17 @@ class ChartsController(QObject):
         self.window = window
         self.state = window.session.state
         theme = window.theme
-        self.store = HistoryStore(history_path(window, data_dir))
+        self.store = HistoryStore(history_path(window, data_dir), world_key=window.session.world.key)
         self.recorder = SeriesRecorder(store=self.store)
         self.selected: int | None = None
         self.frames = 0
         self.position_chart = TimeSeriesPanel("position", POSITION_PLOTS, theme=theme)
         self.greeks_chart = TimeSeriesPanel("greeks", GREEK_PLOTS, theme=theme)
         self.panels = (self.position_chart, self.greeks_chart)
+        for panel in self.panels:  # "Hide closed hours" is remembered per chart
+            key = f"charts/{panel.name}/compressClosedHours"
+            panel.set_compressed(bool(window.qsettings.value(key, True, type=bool)))
+            panel.sig_compress_changed.connect(lambda on, key=key: window.qsettings.setValue(key, on))
         self.risk_graph = RiskGraphWidget(self.state, theme=theme)
         self.rollups = RollupsWidget(self.state, theme=theme)
         widgets: dict[str, QWidget] = {"positionChart": self.position_chart, "greeksChart": self.greeks_chart,
@@ -108,8 +107,10 @@ class ChartsController(QObject):
             self.docks = dict(docks)
         else:
             self.docks = {key: make_dock(title, name, widgets[key]) for key, (title, name) in CHART_DOCKS.items()}
-        self._risk_timer = self._single_shot(RISK_REFRESH_MS, self.risk_graph.refresh)
+        self._risk_timer = self._single_shot(RISK_REFRESH_MS, self._refresh_risk)
         self._rollup_timer = self._single_shot(ROLLUP_REFRESH_MS, self._refresh_rollups)
+        #: inputs changed while the widget could not be seen: refresh when it shows again
+        self._risk_stale = self._rollups_stale = False
         self._sig_loaded.connect(self._on_history_loaded)
         self._closed = False
 
@@ -129,6 +130,9 @@ class ChartsController(QObject):
             for dock in d.values():
                 w.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
         w.docks.update(d)
+        for dock in d.values():  # a dock brought to the front (its tab raised, reopened) catches up
+            dock.visibilityChanged.connect(self._on_dock_visibility)
+        w.installEventFilter(self)  # un-minimised: catch up
         w.frames.add(self.on_frame)
         w.sig_position_selected.connect(self.select)
         w.sig_theme_changed.connect(self.set_theme)
@@ -160,12 +164,40 @@ class ChartsController(QObject):
         if changed and not self._rollup_timer.isActive():
             self._rollup_timer.start()
 
+    def _refresh_risk(self) -> None:
+        self._risk_stale = not on_screen(self.risk_graph)
+        if not self._risk_stale:
+            self.risk_graph.refresh()
+
     def _refresh_rollups(self) -> None:
-        if self.rollups.isVisible():
+        self._rollups_stale = not on_screen(self.rollups)
+        if not self._rollups_stale:
             self.rollups.refresh()
+
+    def _on_dock_visibility(self, visible: bool) -> None:
+        if visible:  # on_screen() is only true once the dock is laid out: look on the next turn
+            QTimer.singleShot(0, self._catch_up)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.WindowStateChange and watched is self.window:
+            QTimer.singleShot(0, self._catch_up)
+        return False
+
+    def _catch_up(self) -> None:
+        """What changed while hidden: panels redraw next frame (still dirty), the rest now."""
+        if self._closed:
+            return
+        if self._risk_stale:
+            self._refresh_risk()
+        if self._rollups_stale:
+            self._refresh_rollups()
+        self._update_stats()
+        self.window.frames.request()
 
     def _update_stats(self) -> None:
         pid = self.selected
+        if not on_screen(self.position_chart):
+            return  # _catch_up writes them when the chart shows
         if pid is None:
             self.position_chart.stats.setText("")
             return

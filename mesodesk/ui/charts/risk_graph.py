@@ -37,6 +37,7 @@ from mesodesk.core.risk import RiskInputs, risk_inputs
 from mesodesk.core.state import AppState
 from mesodesk.quant.risk import RiskModel, RiskSurface, crossings
 from mesodesk.ui.charts.style import ChartColors, chart_colors, style_plot
+from mesodesk.ui.steady_label import LineLabel
 
 GRID_POINTS = 400
 
@@ -55,11 +56,15 @@ class RiskGraphWidget(QWidget):
         self.t0_breakevens: list[float] = []
         self.compute_ms = 0.0
         self.computes = 0
+        self.curve_draws = 0  # recomputes that handed new curves to the plot (not all do: see recompute)
+        self._drawn: tuple[np.ndarray, np.ndarray] | None = None  # (x, pnl) as last drawn
+        self._legend_labels: tuple[str, ...] = ()
+        self._be_shown: tuple[tuple[float, float], ...] = ()
         self._cursor: float | None = None
         self._fit_pending = True
 
         # -- controls
-        self.title = QLabel("Risk graph: select one or more positions")
+        self.title = LineLabel("Risk graph: select one or more positions")
         self.title.setObjectName("riskGraphTitle")
         self.price_shift = QDoubleSpinBox()
         self.price_shift.setObjectName("riskPriceShift")
@@ -155,10 +160,8 @@ class RiskGraphWidget(QWidget):
         self.plot.addItem(self.be_scatter)
         self.plot.addItem(self.t0_be_scatter)
         self.be_labels: list[pg.TextItem] = []
-        self.readout = QLabel("")
+        self.readout = LineLabel("", rich=True)
         self.readout.setObjectName("riskGraphReadout")
-        self.readout.setTextFormat(Qt.TextFormat.RichText)
-        self.readout.setMinimumHeight(20)
         self._mouse_proxy = pg.SignalProxy(self.plot.scene().sigMouseMoved, rateLimit=60, slot=self._mouse_moved)
 
         layout = QVBoxLayout(self)
@@ -303,6 +306,7 @@ class RiskGraphWidget(QWidget):
         self.days_label.setText("T+0 (now)" if n == 0 else f"T+{n}")
         if m is None:
             self.surface = None
+            self._drawn = None
             for curve in (*self.curves.values(), self.profit_fill, self.loss_fill):
                 curve.setData([], [])
             self.be_scatter.setData([], [])
@@ -331,18 +335,8 @@ class RiskGraphWidget(QWidget):
         self.surface = surf
         x = self.x_values(surf)
         exp_pnl, t0_pnl = surf.pnl[-1], surf.pnl[0]
-        self.curves["expiration"].setData(x, exp_pnl, name=labels[-1])
-        self.curves["t0"].setData(x, t0_pnl, name=labels[0])
-        self.profit_fill.setData(x, np.maximum(exp_pnl, 0.0))
-        self.loss_fill.setData(x, np.minimum(exp_pnl, 0.0))
-        for i, key in enumerate(("tn0", "tn1")):
-            row = 1 + i
-            if row < len(dates) - 1:
-                self.curves[key].setData(x, surf.pnl[row])
-                self.curves[key].setVisible(True)
-            else:
-                self.curves[key].setData([], [])
-                self.curves[key].setVisible(False)
+        if self._fit_pending or not self._within_a_pixel(x, surf.pnl):
+            self._draw_curves(x, surf.pnl, labels, len(dates))
         self._relabel_legend(labels)
         # breakevens: exact for a single-expiry position at expiration, sampled otherwise
         exact = m.expiration_breakevens()
@@ -371,6 +365,32 @@ class RiskGraphWidget(QWidget):
         self.computes += 1
         self.compute_ms = (time.perf_counter() - started) * 1000.0
 
+    def _within_a_pixel(self, x: np.ndarray, pnl: np.ndarray) -> bool:
+        """The curves as last drawn differ from ``(x, pnl)`` by less than a pixel everywhere."""
+        if self._drawn is None or self._drawn[0].shape != x.shape or self._drawn[1].shape != pnl.shape:
+            return False
+        px_w, px_h = self.plot.vb.viewPixelSize()
+        with np.errstate(invalid="ignore"):
+            return bool(np.nanmax(np.abs(x - self._drawn[0])) < px_w
+                        and np.nanmax(np.abs(pnl - self._drawn[1])) < px_h)
+
+    def _draw_curves(self, x: np.ndarray, pnl: np.ndarray, labels: list[str], dates: int) -> None:
+        exp_pnl, t0_pnl = pnl[-1], pnl[0]
+        self.curves["expiration"].setData(x, exp_pnl, name=labels[-1])
+        self.curves["t0"].setData(x, t0_pnl, name=labels[0])
+        self.profit_fill.setData(x, np.maximum(exp_pnl, 0.0))
+        self.loss_fill.setData(x, np.minimum(exp_pnl, 0.0))
+        for i, key in enumerate(("tn0", "tn1")):
+            row = 1 + i
+            if row < dates - 1:
+                self.curves[key].setData(x, pnl[row])
+                self.curves[key].setVisible(True)
+            else:
+                self.curves[key].setData([], [])
+                self.curves[key].setVisible(False)
+        self._drawn = (x.copy(), pnl.copy())
+        self.curve_draws += 1
+
     def x_values(self, surf: RiskSurface) -> np.ndarray:
         m = self.model
         return surf.moves * 100.0 if (m is not None and m.mixed) else surf.prices
@@ -382,6 +402,9 @@ class RiskGraphWidget(QWidget):
         return price
 
     def _relabel_legend(self, labels: list[str]) -> None:
+        if tuple(labels) == self._legend_labels:
+            return
+        self._legend_labels = tuple(labels)
         names = {"t0": labels[0], "expiration": labels[-1]}
         if len(labels) > 2:
             names["tn0"] = labels[1]
@@ -393,6 +416,10 @@ class RiskGraphWidget(QWidget):
                 self.legend.addItem(self.curves[key], names[key])
 
     def _set_be_labels(self, xs: list[float]) -> None:
+        shown = tuple(zip(xs, self.breakevens, strict=False))
+        if shown == self._be_shown:
+            return
+        self._be_shown = shown
         for item in self.be_labels:
             self.plot.removeItem(item)
         self.be_labels = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pyqtgraph as pg
+from PySide6.QtWidgets import QGraphicsItem
 
 pg.setConfigOptions(antialias=False, useOpenGL=False)
 
@@ -68,6 +69,10 @@ def style_plot(plot: pg.PlotItem, colors: ChartColors, *, grid: bool = True) -> 
         axis = plot.getAxis(name)
         axis.setPen(pg.mkPen(colors.foreground))
         axis.setTextPen(pg.mkPen(colors.foreground))
+        # an axis (ticks, labels, grid) is replayed on every repaint of its plot, which the live
+        # curves cause several times a second: cached as a pixmap, it is drawn again only when
+        # it changes (pyqtgraph calls update() on a range or style change)
+        axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
     plot.showGrid(x=grid, y=grid, alpha=colors.grid_alpha)
 
 

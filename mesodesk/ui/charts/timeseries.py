@@ -2,8 +2,8 @@
 
 Data intake never touches the plots: the owner appends to a ring buffer and calls
 :meth:`TimeSeriesPanel.mark_dirty`; the frame scheduler calls :meth:`redraw`, which
-does one ``setData`` per curve only when something changed (and the panel is
-visible). Speed settings after the pyqtgraph notes: float64 x (epoch seconds),
+does one ``setData`` per curve only when something changed on screen (and the panel
+can be seen: :func:`~mesodesk.ui.charts.on_screen.on_screen`). Speed settings after the pyqtgraph notes: float64 x (epoch seconds),
 ``setClipToView(True)``, ``setDownsampling(auto=True, mode="peak")``, pen width 1,
 no antialias, ``skipFiniteCheck`` when the column has no NaN.
 """
@@ -21,6 +21,7 @@ import numpy as np
 import numpy.typing as npt
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -32,7 +33,12 @@ from PySide6.QtWidgets import (
 )
 
 from mesodesk.core.history import COL
+from mesodesk.core.trading_time import ZONE_LABEL, ChartTime
+from mesodesk.quant.calendar import ET
 from mesodesk.ui.charts.decimate import peak_decimate
+from mesodesk.ui.charts.live_series import BandFill, LiveDecimation
+from mesodesk.ui.charts.on_screen import on_screen
+from mesodesk.ui.charts.session_axis import SessionAxisItem, SessionSeparators, boundaries_of
 from mesodesk.ui.charts.style import ChartColors, chart_colors, fmt_value, style_plot
 
 FloatArray = npt.NDArray[np.float64]
@@ -40,6 +46,9 @@ FloatArray = npt.NDArray[np.float64]
 #: follow-mode windows (seconds of data shown; 0 = the whole trade)
 #: points handed to pyqtgraph per curve per redraw (about two per pixel of a wide chart)
 MAX_DRAWN_POINTS = 4000
+
+#: the widest text of the stats label (drawdown, max drawdown, peak P/L), for its fixed width
+STATS_TEMPLATE = "Drawdown -99,999.99 · max 99,999.99 · peak P/L -99,999.99"
 
 WINDOWS = (("All", 0.0), ("15 min", 900.0), ("1 hour", 3600.0), ("1 day", 86400.0))
 
@@ -72,6 +81,7 @@ class TimeSeriesPanel(QWidget):
     """A toolbar (follow, window, fit, export) over stacked x-linked plots with a crosshair."""
 
     sig_export_requested = Signal(str)  # "png" | "csv"
+    sig_compress_changed = Signal(bool)  # the user turned "Hide closed hours" on or off
 
     def __init__(self, name: str, plots: Sequence[PlotSpec], parent: QWidget | None = None,
                  theme: str = "dark") -> None:
@@ -89,11 +99,25 @@ class TimeSeriesPanel(QWidget):
         self.set_data_calls = 0
         self._hover: float | None = None
         self._hover_plot: int | None = None
+        #: time on the x axis: session-compressed (closed hours hidden) or to scale
+        self.chart_time = ChartTime(compressed=True)
+        self.compress_action = QAction("Hide closed hours", self)
+        self.compress_action.setObjectName(f"{name}CompressAction")
+        self.compress_action.setCheckable(True)
+        self.compress_action.setChecked(True)
+        self.compress_action.setToolTip("Session-compressed time axis: nights, weekends and holidays take "
+                                        "no width (a dotted line marks each new session)")
+        self.compress_action.toggled.connect(self._compress_toggled)
 
         self.title = QLabel("No position selected")
         self.title.setObjectName(f"{name}ChartTitle")
         self.stats = QLabel("")
         self.stats.setObjectName(f"{name}ChartStats")
+        # fixed size: its text changes with every sample, and a label that may change size makes
+        # the whole window re-lay out its docks each time
+        self.stats.setFixedSize(self.stats.fontMetrics().horizontalAdvance(STATS_TEMPLATE) + 8,
+                                self.stats.sizeHint().height())
+        self.stats.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.follow_button = QToolButton()
         self.follow_button.setObjectName(f"{name}Follow")
         self.follow_button.setText("Follow")
@@ -128,7 +152,11 @@ class TimeSeriesPanel(QWidget):
         bar.addStretch(1)
         bar.addWidget(self.stats)
         bar.addSpacing(12)
-        for w in (self.follow_button, self.window_combo, fit, png, csv_button):
+        self.compress_button = QToolButton()
+        self.compress_button.setObjectName(f"{name}Compress")
+        self.compress_action.setIconText("Sessions")  # the toolbar button's text
+        self.compress_button.setDefaultAction(self.compress_action)
+        for w in (self.follow_button, self.window_combo, self.compress_button, fit, png, csv_button):
             bar.addWidget(w)
 
         self.glw = pg.GraphicsLayoutWidget()
@@ -137,11 +165,20 @@ class TimeSeriesPanel(QWidget):
         self.plots: list[pg.PlotItem] = []
         self.curves: dict[str, pg.PlotDataItem] = {}
         self._curve_specs: list[tuple[pg.PlotDataItem, SeriesSpec]] = []
-        self._band_curves: list[tuple[pg.PlotDataItem, pg.PlotDataItem, str, str, pg.FillBetweenItem]] = []
+        self._band_curves: list[tuple[pg.PlotDataItem, pg.PlotDataItem, str, str, BandFill]] = []
         self.labels: list[pg.LabelItem] = []
         self.vlines: list[pg.InfiniteLine] = []
         self.hlines: list[pg.InfiniteLine] = []
+        self.separators: list[SessionSeparators] = []
         self._build_plots()
+        # following: each frame reduces only the new rows, and draws only what moved by a pixel
+        self.live = LiveDecimation([s.column for _c, s in self._curve_specs], [(a, b) for _l, _h, a, b, _f
+                                                                                in self._band_curves])
+        vbs = [plot.vb for plot in self.plots]
+        self._drawn_plots = [vbs.index(c.getViewBox()) for c, _s in self._curve_specs]
+        self._drawn_plots += [vbs.index(lo.getViewBox()) for lo, *_ in self._band_curves for _edge in (0, 1)]
+        self._manual_key: Any = None
+        self._label_texts: list[tuple[str, str]] = []
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -155,7 +192,10 @@ class TimeSeriesPanel(QWidget):
     def _build_plots(self) -> None:
         first: pg.PlotItem | None = None
         for row, spec in enumerate(self.specs):
-            plot = self.glw.addPlot(row=row, col=0, axisItems={"bottom": pg.DateAxisItem(utcOffset=None)})
+            plot = self.glw.addPlot(row=row, col=0, axisItems={"bottom": SessionAxisItem(self.chart_time)})
+            plot.vb.menu.addSeparator()
+            plot.vb.menu.addAction(self.compress_action)
+            self.separators.append(SessionSeparators(plot))
             plot.setClipToView(True)
             plot.setDownsampling(auto=True, mode="peak")
             plot.setMenuEnabled(True)
@@ -169,12 +209,14 @@ class TimeSeriesPanel(QWidget):
             if row < len(self.specs) - 1:
                 plot.getAxis("bottom").setStyle(showValues=False)
                 plot.getAxis("bottom").setHeight(4)
+            else:
+                plot.getAxis("bottom").show_zone_label(self.chart_time.label())
             self.glw.ci.layout.setRowStretchFactor(row, spec.stretch)
             if spec.band is not None:
                 lo = plot.plot(name=f"{spec.band[0]}")
                 hi = plot.plot(name=f"{spec.band[1]}")
-                fill = pg.FillBetweenItem(lo, hi)
-                plot.addItem(fill)
+                fill = BandFill()
+                plot.addItem(fill, ignoreBounds=True)
                 self._band_curves.append((lo, hi, spec.band[0], spec.band[1], fill))
             for series in spec.series:
                 curve = plot.plot(name=series.name)
@@ -211,6 +253,8 @@ class TimeSeriesPanel(QWidget):
             fill.setBrush(pg.mkBrush(colors.band))
         for line in (*self.vlines, *self.hlines):
             line.setPen(pg.mkPen(colors.crosshair, width=1, style=Qt.PenStyle.DashLine))
+        for separators in self.separators:
+            separators.set_color(colors.crosshair)
         self._update_labels()
 
     def set_theme(self, theme: str) -> None:
@@ -220,6 +264,8 @@ class TimeSeriesPanel(QWidget):
     def set_source(self, source: Callable[[], FloatArray | None], title: str = "") -> None:
         """Where ``redraw`` reads its rows (``COLUMNS`` layout, oldest first)."""
         self._source = source
+        self.live.reset()
+        self._manual_key = None
         self.title.setText(title or "No position selected")
         self.follow_button.setChecked(True)
         self.mark_dirty()
@@ -233,28 +279,33 @@ class TimeSeriesPanel(QWidget):
 
     @property
     def rows(self) -> FloatArray:
-        return self._rows
+        """The source's rows now (a view): what the chart shows, or will once it is on screen."""
+        rows = self._source()
+        return rows if rows is not None else np.empty((0, len(COL)))
 
     def redraw(self, *, force: bool = False) -> bool:
-        """One ``setData`` per curve if the data changed since the last redraw; False if nothing to do."""
-        if not self._dirty or (not force and not self.isVisible()):
+        """Bring the curves up to date if the data changed since the last redraw and the panel is on
+        screen (``force``: even when it is not). False when nothing was handed to the plots.
+
+        Hand pyqtgraph only what can be seen (the followed window, or the viewed range with a
+        margin), about two points per pixel column: a 1,000,000-row history costs the same per
+        frame as a short one. Following, a frame reduces only the rows appended since the last
+        one and draws only when the drawing moves by a pixel (:mod:`.live_series`).
+        """
+        if not self._dirty or (not force and not on_screen(self)):
             return False
         self._dirty = False
         rows = self._source()
         if rows is None:
             rows = np.empty((0, len(COL)))
         self._rows = rows
-        # Hand pyqtgraph only what can be seen (the followed window, or the viewed range with a
-        # margin), peak-decimated to about two points per pixel: a 1,000,000-row history costs
-        # the same per frame as a short one.
-        drawn = rows[self._drawn_span(rows[:, COL["t"]])]
-        t = np.ascontiguousarray(drawn[:, COL["t"]], dtype=np.float64)
-        for curve, series in self._curve_specs:
-            self._set(curve, t, drawn[:, COL[series.column]])
-        for lo, hi, a, b, _fill in self._band_curves:
-            ya, yb = drawn[:, COL[a]], drawn[:, COL[b]]
-            self._set(lo, t, np.fmin(ya, yb))
-            self._set(hi, t, np.fmax(ya, yb))
+        span = self._drawn_span(rows[:, COL["t"]])
+        if not (self._draw_followed(rows, span.start) if self.follow else self._draw_viewed(rows, span)):
+            self._update_labels()
+            return False
+        boundaries = boundaries_of(self.chart_time, rows[:, COL["t"]])
+        for separators in self.separators:
+            separators.show(boundaries)
         self.redraws += 1
         if self.follow:
             self._follow(rows[:, COL["t"]])
@@ -265,13 +316,15 @@ class TimeSeriesPanel(QWidget):
         n = t.size
         if not n:
             return slice(0, 0)
+        ct = self.chart_time
         if self.follow and self.window_seconds > 0:
-            return slice(int(np.searchsorted(t, t[-1] - self.window_seconds * 1.05)), n)
+            end = ct.x_of(t[-1:])[0]
+            return slice(int(np.searchsorted(t, ct.t_of(end - ct.window(self.window_seconds) * 1.05))), n)
         if not self.follow:
             x0, x1 = self.plots[0].vb.viewRange()[0]
             width = x1 - x0
-            lo = int(np.searchsorted(t, x0 - width))
-            hi = int(np.searchsorted(t, x1 + width, side="right"))
+            lo = int(np.searchsorted(t, ct.t_of(x0 - width)))
+            hi = int(np.searchsorted(t, ct.t_of(x1 + width), side="right"))
             return slice(max(0, lo - 1), min(n, hi + 1))
         return slice(0, n)
 
@@ -279,8 +332,62 @@ class TimeSeriesPanel(QWidget):
         if not self.follow:  # panned or zoomed by hand: redraw the newly visible span next frame
             self.mark_dirty()
 
-    def _set(self, curve: pg.PlotDataItem, x: FloatArray, y: FloatArray) -> None:
-        x, y = peak_decimate(x, np.ascontiguousarray(y, dtype=np.float64), MAX_DRAWN_POINTS)
+    def _draw_followed(self, rows: FloatArray, start: int) -> bool:
+        t = rows[:, COL["t"]]
+        ct = self.chart_time
+        if self.window_seconds > 0:
+            span = ct.window(self.window_seconds) * 1.05
+        else:
+            span = float(np.ptp(ct.x_of(t[[0, -1]]))) if t.size else 0.0
+        pixels = float(self.plots[0].vb.width()) or 1000.0
+        changed = self.live.update(rows, start, span, pixels, ct)
+        sizes = [plot.vb.viewPixelSize() for plot in self.plots]
+        y_pixel = np.array([sizes[i][1] for i in self._drawn_plots], dtype=np.float64)
+        if not self.live.moved(changed, y_pixel, float(sizes[0][0])):
+            return False
+        x, values = self.live.drawn()
+        for k, (curve, _series) in enumerate(self._curve_specs):
+            self._set_xy(curve, x, values[:, k])
+        k = len(self._curve_specs)
+        for lo, hi, _a, _b, fill in self._band_curves:
+            self._set_xy(lo, x, values[:, k])
+            self._set_xy(hi, x, values[:, k + 1])
+            fill.set_band(x, values[:, k], values[:, k + 1])
+            k += 2
+        self._manual_key = None
+        return True
+
+    def _draw_viewed(self, rows: FloatArray, span: slice) -> bool:
+        """Not following: the viewed range with a margin, decimated at once; nothing to do while
+        only rows after it arrive."""
+        t = rows[:, COL["t"]]
+        key = (span.start, span.stop, float(t[span.stop - 1]) if span.stop > span.start else None,
+               tuple(self.plots[0].vb.viewRange()[0]), self.chart_time.compressed)
+        if key == self._manual_key:
+            return False
+        self._manual_key = key
+        self.live.reset()
+        drawn = rows[span]
+        t = np.ascontiguousarray(drawn[:, COL["t"]], dtype=np.float64)
+        sessions = self.chart_time.segments(t)  # lines break over closed hours, live or reloaded alike
+        for curve, series in self._curve_specs:
+            self._set(curve, t, drawn[:, COL[series.column]], sessions)
+        for lo, hi, a, b, fill in self._band_curves:
+            ya, yb = drawn[:, COL[a]], drawn[:, COL[b]]
+            self._set(lo, t, np.fmin(ya, yb), sessions)
+            self._set(hi, t, np.fmax(ya, yb), sessions)
+            fill.set_band(lo.xData, lo.yData, hi.yData)
+        return True
+
+    def _set_xy(self, curve: pg.PlotDataItem, x: FloatArray, y: FloatArray) -> None:
+        y = np.ascontiguousarray(y, dtype=np.float64)
+        finite = bool(np.isfinite(y).all())
+        curve.setData(x, y, connect="all" if finite else "finite", skipFiniteCheck=finite)
+        self.set_data_calls += 1
+
+    def _set(self, curve: pg.PlotDataItem, t: FloatArray, y: FloatArray, sessions: list[slice]) -> None:
+        x, y = self.chart_time.drawn(t, np.ascontiguousarray(y, dtype=np.float64), sessions, MAX_DRAWN_POINTS,
+                                     peak_decimate)
         finite = bool(np.isfinite(y).all())
         curve.setData(x, y, connect="all" if finite else "finite", skipFiniteCheck=finite)
         self.set_data_calls += 1
@@ -306,8 +413,8 @@ class TimeSeriesPanel(QWidget):
         for plot in self.plots:
             plot.vb.setAutoVisible(y=True)
         if self.window_seconds > 0:
-            end = float(t[-1])
-            self.plots[0].setXRange(end - self.window_seconds, end, padding=0.01)
+            end = float(self.chart_time.x_of(t[-1:])[0])
+            self.plots[0].setXRange(end - self.chart_time.window(self.window_seconds), end, padding=0.01)
             for plot in self.plots:
                 plot.enableAutoRange(axis="y")
         else:
@@ -317,6 +424,29 @@ class TimeSeriesPanel(QWidget):
     def fit(self) -> None:
         for plot in self.plots:
             plot.enableAutoRange()
+
+    # -- time axis ------------------------------------------------------------------------
+    @property
+    def compressed(self) -> bool:
+        return self.chart_time.compressed
+
+    def set_compressed(self, on: bool) -> None:
+        """Hide closed hours (session-compressed axis) or draw time to scale; keeps the viewed span."""
+        self.compress_action.setChecked(bool(on))  # -> _compress_toggled when it changes
+
+    def _compress_toggled(self, on: bool) -> None:
+        if on == self.chart_time.compressed:
+            return
+        x0, x1 = self.plots[0].vb.viewRange()[0]
+        t0, t1 = self.chart_time.t_of(x0), self.chart_time.t_of(x1)
+        self.chart_time.compressed = on
+        self.plots[-1].getAxis("bottom").show_zone_label(self.chart_time.label())
+        if not self.follow and t1 > t0:
+            x = self.chart_time.x_of(np.array([t0, t1]))
+            self.plots[0].setXRange(float(x[0]), float(x[1]), padding=0)
+        self.mark_dirty()
+        self.redraw(force=True)  # follows the latest data again when following
+        self.sig_compress_changed.emit(on)
 
     # -- crosshair -------------------------------------------------------------------------
     def _mouse_moved(self, event: Any) -> None:
@@ -351,6 +481,7 @@ class TimeSeriesPanel(QWidget):
         if x is None:
             return rows.shape[0] - 1
         t = rows[:, COL["t"]]
+        x = self.chart_time.t_of(x)
         i = int(np.searchsorted(t, x))
         if i <= 0:
             return 0
@@ -362,9 +493,11 @@ class TimeSeriesPanel(QWidget):
         i = self.index_at(self._hover)
         when = ""
         if i is not None:
-            stamp = dt.datetime.fromtimestamp(self._rows[i, COL["t"]], dt.UTC).astimezone()
-            when = stamp.strftime("%Y-%m-%d %H:%M:%S")
-        for label, spec in zip(self.labels, self.specs, strict=True):
+            stamp = dt.datetime.fromtimestamp(self._rows[i, COL["t"]], dt.UTC).astimezone(ET)
+            when = stamp.strftime("%a %Y-%m-%d %H:%M:%S ") + ZONE_LABEL
+        if len(self._label_texts) != len(self.labels):
+            self._label_texts = [("", "")] * len(self.labels)
+        for index, (label, spec) in enumerate(zip(self.labels, self.specs, strict=True)):
             parts = [f"<b>{spec.title}</b>"]
             if spec is self.specs[0] and when:
                 parts.append(f"<span style='color:{self.colors.crosshair}'>{when}</span>")
@@ -376,7 +509,10 @@ class TimeSeriesPanel(QWidget):
                 a, b = (self._rows[i, COL[c]] for c in spec.band)
                 parts.append(f"<span style='color:{self.colors.crosshair}'>bid/ask {fmt_value(min(a, b))} / "
                              f"{fmt_value(max(a, b))}</span>")
-            label.setText("&nbsp;&nbsp;".join(parts), color=self.colors.foreground, size="8pt")
+            text = ("&nbsp;&nbsp;".join(parts), self.colors.foreground)
+            if self._label_texts[index] != text:  # a label re-lays out its text: only when it changed
+                self._label_texts[index] = text
+                label.setText(text[0], color=text[1], size="8pt")
 
     # -- export ------------------------------------------------------------------------------
     def export_png(self, path: Path) -> Path:

@@ -28,11 +28,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mesodesk.contract import LivePositionDetails
+from mesodesk.contract import LivePositionDetails, SignalState
 from mesodesk.core.session import Session
 from mesodesk.core.state import PositionRow
+from mesodesk.core.trading.exit_rules import exit_summary, latest_exit_signal, rule_lines
 from mesodesk.ui.docks.table_dock import BlotterView
 from mesodesk.ui.models.keyed_table_model import KeyedTableModel
+from mesodesk.ui.steady_label import SteadyLabel
 from mesodesk.ui.theme import colors
 
 log = logging.getLogger("mesodesk.ui.detail")
@@ -68,14 +70,14 @@ class PositionDetailView(QWidget):
 
         self.headline = QLabel()
         self.headline.setObjectName("positionHeadline")
-        self.metric_labels: dict[str, QLabel] = {}
+        self.metric_labels: dict[str, SteadyLabel] = {}
         metrics = QGridLayout()
         metrics.setHorizontalSpacing(18)
         for i, (key, title) in enumerate(METRICS):
             caption = QLabel(title)
             caption.setStyleSheet(f"color: {colors().muted}")
             caption.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            value = QLabel("–")
+            value = SteadyLabel("–")
             value.setObjectName(f"metric_{key}")
             value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             font = value.font()
@@ -99,6 +101,21 @@ class PositionDetailView(QWidget):
         self.signals.proxy.set_predicate("position", is_mine)
         self.signals.proxy.set_predicate("signals", lambda row: row.is_signal or row.type == "Error")
         self.signals.table.sortByColumn(0, Qt.SortOrder.DescendingOrder)
+        self.exit_summary = QLabel()
+        self.exit_summary.setObjectName("exitSignalSummary")
+        self.exit_summary.setWordWrap(True)
+        self.exit_summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.exit_rules = self._grid([], ["Target", "Now", "State"])
+        self.exit_rules.setObjectName("exitRules")
+        signals_tab = QWidget()
+        signals_layout = QVBoxLayout(signals_tab)
+        signals_layout.setContentsMargins(0, 0, 0, 0)
+        signals_layout.addWidget(self.exit_summary)
+        signals_layout.addWidget(self.exit_rules)
+        signals_layout.addWidget(self.signals, 1)
+        # a new signal event of this position: the exit rules may have changed
+        self.signals.proxy.rowsInserted.connect(self._show_exit_rules)
+        self.signals.proxy.modelReset.connect(self._show_exit_rules)
         self.pricing = self._grid(["Position prices", "Position greeks (delta)", "Position PnL", "Underlying"],
                                   [b.capitalize() for b in BASES])
         self.vars = self._grid([], ["Value"])
@@ -109,12 +126,13 @@ class PositionDetailView(QWidget):
         self.tabs.addTab(self.pricing, "Pricing")
         self.tabs.addTab(self.vars, "Vars")
         self.tabs.addTab(self.events, "Events")
-        self.tabs.addTab(self.signals, "Signals")
+        self.tabs.addTab(signals_tab, "Signals")
         layout = QVBoxLayout(self)
         layout.addWidget(self.headline)
         layout.addLayout(metrics)
         layout.addWidget(self.tabs, 1)
         self.refresh()
+        self._show_exit_rules()
         self._load_task: asyncio.Future[None] | None = asyncio.ensure_future(self._load())
 
     @staticmethod
@@ -141,6 +159,27 @@ class PositionDetailView(QWidget):
         for i, (_, value) in enumerate(vars_):
             self._set(self.vars, i, 0, _fmt(value, 4))
         self.refresh()
+
+    def _show_exit_rules(self) -> None:
+        """The latest exit signal: which rule fired, each rule's target (whole position) and the P&L."""
+        event = latest_exit_signal((row.event for row in self.session.state.events.values()), self.position_id)
+        result = event.exit_signal_result if event is not None else None
+        if event is None or result is None:
+            self.exit_summary.setText("Exit rules: no exit signal from the server yet (it evaluates them and "
+                                      "sends a signal when one holds).")
+            self.exit_rules.hide()
+            return
+        state = "ON" if event.state == SignalState.On else "off"
+        self.exit_summary.setText(f"Exit signal {state}: {exit_summary(result)}")
+        lines = rule_lines(result)
+        self.exit_rules.setRowCount(len(lines))
+        self.exit_rules.setVerticalHeaderLabels([line.rule for line in lines])
+        for i, line in enumerate(lines):
+            self._set(self.exit_rules, i, 0, line.target)
+            self._set(self.exit_rules, i, 1, line.now)
+            self._set(self.exit_rules, i, 2, line.state)
+        self.exit_rules.setFixedHeight(self.exit_rules.horizontalHeader().height() + 22 * len(lines) + 4)
+        self.exit_rules.setVisible(bool(lines))
 
     def _set(self, grid: QTableWidget, row: int, col: int, text: str) -> None:
         item = grid.item(row, col)
@@ -170,8 +209,9 @@ class PositionDetailView(QWidget):
             value = values[key]
             places = 0 if key == "dit" else 3 if key == "gamma" else 2
             label.setText(_fmt(value, places))
-            if key in ("pnl", "realized", "theta") and value:
-                label.setStyleSheet(f"color: {(colors().positive if value > 0 else colors().negative).name()}")
+            if key in ("pnl", "realized", "theta"):
+                label.set_style(f"color: {(colors().positive if value > 0 else colors().negative).name()}"
+                                if value else "")
         source: Any = row.data if row.data is not None else self.details
         if source is None:
             return

@@ -100,7 +100,15 @@ class NotificationButton(QToolButton):
 
 
 class SignalIndicator(QLabel):
-    """Blinks while any entry/exit/adjustment signal is On or any error is Raised."""
+    """Shown while any entry/exit/adjustment signal is On or any error is Raised; blinks for
+    :attr:`blink_seconds` after that set changes, then stays lit.
+
+    A badge blinking for as long as a signal stays on (hours) would pull the eye all day and
+    restyle the toolbar twice a second; its size is fixed per text, so the blink itself never
+    re-lays out the main window.
+    """
+
+    blink_seconds = 8.0
 
     sig_clicked = Signal()
 
@@ -116,6 +124,8 @@ class SignalIndicator(QLabel):
         self.timer = QTimer(self)
         self.timer.setInterval(650)
         self.timer.timeout.connect(self._blink)
+        self._blink_ticks = 0
+        self._shown_levels: tuple[str, ...] = ()
         center.sig_levels_changed.connect(self.refresh)
         self.refresh()
 
@@ -141,15 +151,25 @@ class SignalIndicator(QLabel):
             self.visibility_action.setVisible(self.active)
         else:
             self.setVisible(self.active)
-        if parts and not self.timer.isActive():
+        levels = tuple(sorted(str(key) for key in self.center.levels))
+        if parts and levels != self._shown_levels:
             self.lit = True
+            self._blink_ticks = int(self.blink_seconds * 1000 / self.timer.interval())
             self.timer.start()
         elif not parts:
             self.timer.stop()
+            self.lit = True
+        self._shown_levels = levels if parts else ()
         self._style()
+        self.setFixedSize(self.sizeHint())  # lit and unlit have the same size: blinking needs no layout
 
     def _blink(self) -> None:
-        self.lit = not self.lit
+        self._blink_ticks -= 1
+        if self._blink_ticks <= 0:
+            self.timer.stop()
+            self.lit = True
+        else:
+            self.lit = not self.lit
         self._style()
 
     def _style(self) -> None:

@@ -4,7 +4,10 @@
 the toolbar badge and the tray read from:
 
 * ``ingest(event, away=...)`` dedupes by ``EventId`` (a bounded window, on top of the
-  SDK's own dedupe) and returns the new :class:`Notice`, or ``None`` for a repeat;
+  SDK's own dedupe) and returns the new :class:`Notice`, or ``None`` for a repeat; it is
+  :meth:`accept` (dedupe and level state) followed by :meth:`add` (the history entry);
+* ``fold(entry, notice)``: ``notice`` was folded into the history entry ``entry`` (a
+  flapping signal, :mod:`mesodesk.core.announcements`): the entry updates in place;
 * level states are tracked by key: an ``On``/``Raised`` for a key that is already
   active (an on-connect push under a fresh EventId, a replayed state) is absorbed
   silently; ``Off``/``Cleared`` removes the key;
@@ -26,6 +29,9 @@ from mesodesk.core.notices import Notice, describe
 class NotificationCenter(QObject):
     sig_added = Signal(object)
     """A new :class:`Notice` entered the history."""
+
+    sig_updated = Signal(object)
+    """A history entry changed in place (a later event was folded into it)."""
 
     sig_changed = Signal()
     """Read flags changed or the history was cleared."""
@@ -55,6 +61,13 @@ class NotificationCenter(QObject):
             self._seen.popitem(last=False)
 
     def ingest(self, event: MesoLiveEvent, *, away: bool = False) -> Notice | None:
+        notice = self.accept(event, away=away)
+        if notice is not None:
+            self.add(notice)
+        return notice
+
+    def accept(self, event: MesoLiveEvent, *, away: bool = False) -> Notice | None:
+        """The notice of a new event (level state tracked), or ``None`` for a repeat; not yet in the history."""
         key = str(event.event_id)
         if key in self._seen:
             return None
@@ -67,18 +80,40 @@ class NotificationCenter(QObject):
                 self.levels[notice.level_key] = notice  # same state again: absorbed, no new notification
                 return None
             self._set_level(notice)
+        return notice
+
+    def add(self, notice: Notice) -> None:
+        """``notice`` enters the history as an entry of its own (unread)."""
         self.notices.append(notice)
-        self._by_key[key] = notice
+        self._by_key[notice.key] = notice
+        for folded in notice.folded:
+            self._by_key[folded.key] = notice
+        notice.read = False
         self._unread += 1
         if len(self.notices) > self.limit:
             for old in self.notices[: len(self.notices) - self.limit]:
-                self._by_key.pop(old.key, None)
+                for k in (old.key, *(f.key for f in old.folded)):
+                    self._by_key.pop(k, None)
                 if not old.read:
                     self._unread -= 1
             del self.notices[: len(self.notices) - self.limit]
         self.sig_added.emit(notice)
         self.sig_unread_changed.emit(self._unread)
-        return notice
+
+    def fold(self, entry: Notice, notice: Notice) -> None:
+        """``notice`` was folded into ``entry`` (its text already updated): the entry is unread again.
+
+        An entry no longer in the history (cleared, trimmed) enters it again.
+        """
+        if not any(n is entry for n in reversed(self.notices)):
+            self.add(entry)
+            return
+        self._by_key[notice.key] = entry
+        if entry.read:
+            entry.read = False
+            self._unread += 1
+            self.sig_unread_changed.emit(self._unread)
+        self.sig_updated.emit(entry)
 
     def record_state(self, event: MesoLiveEvent) -> None:
         """Track the level state of an event without notifying (history before this install)."""

@@ -3,6 +3,10 @@
 Filter by group or by callback type (or the active level states), search the
 text, show unread only; "Mark all read" and "Clear". Clicking an entry marks it
 read; double-click or Enter takes the trader to the object (``sig_activate``).
+
+The list never moves under the pointer: while the pointer is over it (or a button
+is held on it) new entries wait above the visible ones and come in when it leaves;
+an entry that folds a flapping signal updates in place.
 """
 
 from __future__ import annotations
@@ -11,7 +15,9 @@ from typing import Any
 
 from PySide6.QtCore import (
     QAbstractListModel,
+    QEvent,
     QModelIndex,
+    QObject,
     QPersistentModelIndex,
     QRect,
     QSize,
@@ -47,23 +53,67 @@ AWAY_FILTER = "__away__"
 
 
 class NotificationListModel(QAbstractListModel):
-    """``center.notices`` newest first."""
+    """``center.notices`` newest first.
+
+    While :attr:`holding` (the pointer is over the list) new entries are not inserted:
+    they wait (:attr:`held`) and come in as rows on :meth:`set_holding` ``(False)``.
+    """
+
+    sig_held_changed = Signal(int)
+    """The number of entries waiting while the list is held."""
 
     def __init__(self, center: NotificationCenter, parent: Any = None) -> None:
         super().__init__(parent)
         self.center = center
         center.sig_added.connect(self._on_added)
+        center.sig_updated.connect(self._on_updated)
         center.sig_changed.connect(self._on_changed)
         self._count = len(center.notices)
+        self.holding = False
+        #: entries added to the center but not yet rows (the newest ``held`` of ``center.notices``)
+        self.held = 0
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else self._count
 
     def notice(self, row: int) -> Notice | None:
         notices = self.center.notices
-        if 0 <= row < min(self._count, len(notices)):
-            return notices[len(notices) - 1 - row]
+        index = len(notices) - 1 - self.held - row
+        if 0 <= row < self._count and index >= 0:
+            return notices[index]
         return None
+
+    def set_holding(self, on: bool) -> None:
+        """Hold new entries back (the pointer is over the list), or insert the held ones."""
+        self.holding = on
+        if not on and self.held:
+            self._insert_held()
+            self.sig_held_changed.emit(0)
+
+    def _on_added(self, _notice: Notice) -> None:
+        self.held += 1
+        if self.holding:
+            self.sig_held_changed.emit(self.held)
+        else:
+            self._insert_held()
+
+    def _insert_held(self) -> None:
+        new = self.held
+        if self._count + new != len(self.center.notices):  # trimmed at the limit
+            self._on_changed()
+        elif new:  # newest first: the new rows are the first rows
+            self.beginInsertRows(QModelIndex(), 0, new - 1)
+            self._count, self.held = self._count + new, 0
+            self.endInsertRows()
+
+    def _on_updated(self, notice: Notice) -> None:
+        notices = self.center.notices
+        for index in range(len(notices) - 1, -1, -1):
+            if notices[index] is notice:
+                row = len(notices) - 1 - self.held - index
+                if 0 <= row < self._count:
+                    self.dataChanged.emit(self.index(row, 0), self.index(row, 0))
+                return
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         notice = self.notice(index.row()) if index.isValid() else None
@@ -77,18 +127,10 @@ class NotificationListModel(QAbstractListModel):
             return f"{notice.title}\n{notice.body}"
         return None
 
-    def _on_added(self, _notice: Notice) -> None:
-        total = len(self.center.notices)
-        if total > self._count:  # newest first: the new row is row 0
-            self.beginInsertRows(QModelIndex(), 0, 0)
-            self._count += 1
-            self.endInsertRows()
-        if total != self._count:  # trimmed at the limit
-            self._on_changed()
-
     def _on_changed(self) -> None:
         self.beginResetModel()
         self._count = len(self.center.notices)
+        self.held = 0
         self.endResetModel()
 
 
@@ -278,6 +320,10 @@ class NotificationDock(QWidget):
         self.list.activated.connect(self._on_activated)
         self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.list.customContextMenuRequested.connect(self._menu)
+        # never move under the pointer: new entries wait while it is over the list
+        self._pointer_over = self._pressed = False
+        self.list.viewport().installEventFilter(self)
+        self.model.sig_held_changed.connect(lambda _n: self._update_summary())
 
         top = QHBoxLayout()
         top.setSpacing(6)
@@ -298,6 +344,7 @@ class NotificationDock(QWidget):
 
         center.sig_unread_changed.connect(self._update_summary)
         center.sig_levels_changed.connect(self._on_levels)
+        center.sig_updated.connect(lambda _n: self._on_levels(len(center.levels)))
         center.sig_added.connect(lambda _n: self._update_summary())
         self._update_summary()
 
@@ -319,7 +366,8 @@ class NotificationDock(QWidget):
         self.type_filter.setCurrentIndex(max(0, i))
 
     def _refresh_active(self) -> None:
-        self.proxy.active_keys = {n.key for n in self.center.levels.values()}
+        # the entry that shows each active level (a flapping signal's On may be folded into an entry)
+        self.proxy.active_keys = {(self.center.get(n.key) or n).key for n in self.center.levels.values()}
 
     def _on_levels(self, _count: int) -> None:
         self._refresh_active()
@@ -333,7 +381,23 @@ class NotificationDock(QWidget):
         signals, errors = c.active_signal_count(), c.active_error_count()
         if signals or errors:
             parts.append(f"{signals} active signal{'s' * (signals != 1)}, {errors} active error{'s' * (errors != 1)}")
+        if self.model.held:
+            parts.append(f"{self.model.held} new (shown when the pointer leaves the list)")
         self.summary.setText(" · ".join(parts))
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """The list viewport's pointer: hold new entries while it is over the list or a button is down."""
+        kind = event.type()
+        if kind in (QEvent.Type.Enter, QEvent.Type.Leave, QEvent.Type.Hide):
+            self._pointer_over = kind == QEvent.Type.Enter
+            self._pressed = self._pressed and kind != QEvent.Type.Hide
+        elif kind in (QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonRelease):
+            self._pressed = kind == QEvent.Type.MouseButtonPress
+            self._pointer_over = self._pointer_over or self._pressed
+        else:
+            return False
+        self.model.set_holding(self._pointer_over or self._pressed)
+        return False
 
     def notice_at(self, row: int) -> Notice | None:
         index = self.proxy.index(row, 0)
@@ -350,15 +414,18 @@ class NotificationDock(QWidget):
     def _on_activated(self, index: QModelIndex) -> None:
         notice: Notice | None = index.data(NOTICE_ROLE)
         if notice is not None:
-            self.center.mark_read([notice.key])
-            self.sig_activate.emit(notice)
+            self.activate(notice)
+
+    def activate(self, notice: Notice) -> None:
+        self.center.mark_read([notice.key])
+        self.sig_activate.emit(notice)
 
     def _menu(self, pos: Any) -> None:
         index = self.list.indexAt(pos)
         notice: Notice | None = index.data(NOTICE_ROLE) if index.isValid() else None
         menu = QMenu(self)
-        if notice is not None:
-            menu.addAction("Open").triggered.connect(lambda: self._on_activated(index))
+        if notice is not None:  # bound to the entry, not its row: rows may come in while the menu is open
+            menu.addAction("Open").triggered.connect(lambda: self.activate(notice))
             menu.addAction("Copy text").triggered.connect(
                 lambda: QApplication.clipboard().setText(f"{notice.title}\n{notice.body}"))
             menu.addSeparator()

@@ -15,6 +15,10 @@ session, can never toast twice) and absorbs a level state that is already active
 "While you were away" events all enter the history; when the replay ends, up to
 three of them toast individually, more become one summary toast (and one OS
 notification / one sound).
+
+Level-type signals that flap are announced once (On once, Off once it has settled)
+by the Qt-free :class:`mesodesk.core.announcements.Announcer`; the flips in between
+fold into one updating history entry (a replay's flips of one signal fold as well).
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from PySide6.QtWidgets import (
 )
 
 from mesodesk.contract import MesoLiveEvent, dumps
+from mesodesk.core.announcements import Announcer, fold, is_debounced
 from mesodesk.core.errors import ConnectionState
 from mesodesk.core.notices import Action, Notice, Severity, away_summary, is_away_summary, worst
 from mesodesk.core.notify_feed import Arrival, NotificationFeed, Phase
@@ -111,6 +116,9 @@ class NotificationManager(QObject):
         self._away: list[Notice] = []
         self._last_tray_notice: Notice | None = None
         self.dialogs: list[QDialog] = []
+        # what is announced of flapping signals (On once, Off once settled); tests may swap its clock
+        self.announcer = Announcer(call_later=self._call_later)
+        self.announcer.add_settled_listener(self.route)
 
         # which events are news: the exactly-once rule and the notification cursor live in core
         self.feed = NotificationFeed.for_session(self.session, window.config_dir, call_later=self._call_later)
@@ -253,13 +261,32 @@ class NotificationManager(QObject):
             self.center.record_state(event)
             return None
         away = arrival is Arrival.AWAY
-        notice = self.center.ingest(event, away=away)
+        notice = self.center.accept(event, away=away)
         if notice is None:
             return None
         if away:
-            self._away.append(notice)
-        else:
+            return self._keep_away(notice)
+        decision = self.announcer.offer(notice)
+        if decision.fold_into is not None:
+            self.center.fold(decision.fold_into, notice)
+            return decision.fold_into
+        self.center.add(notice)
+        if decision.announce:
             self.route(notice)
+        return notice
+
+    def _keep_away(self, notice: Notice) -> Notice:
+        """A missed event: into the history and the away list; a signal's later flips fold into its entry."""
+        if is_debounced(notice):
+            assert notice.level_key is not None
+            self.announcer.forget(notice.level_key)  # the live episode is no longer what the trader was told
+            entry = next((n for n in reversed(self._away) if n.level_key == notice.level_key), None)
+            if entry is not None:
+                fold(entry, notice, count=entry.event_count + 1, span="while you were away")
+                self.center.fold(entry, notice)
+                return entry
+        self.center.add(notice)
+        self._away.append(notice)
         return notice
 
     def flush_away(self) -> None:
@@ -458,6 +485,7 @@ class NotificationManager(QObject):
             remove()
         self._removers = []
         self.feed.close()
+        self.announcer.close()
         self.desktop.close()
         self.tray.hide()
 

@@ -3,10 +3,15 @@
 A :class:`Toast` shows one notice (or several merged ones: the updates of one
 order, the legs of one position): severity stripe and glyph, title, body, time,
 a "while you were away" tag, action buttons, a close button and a countdown bar.
-Non-error toasts dismiss themselves (the countdown pauses while the mouse is
-over them); errors stay until closed. Clicking the toast body emits
-``sig_clicked``. :class:`ToastStack` keeps at most ``max_visible`` toasts; when
-full, the oldest non-error toast makes room, otherwise new ones wait.
+Non-error toasts dismiss themselves; errors stay until closed. Clicking the toast
+body emits ``sig_clicked``; an action button emits ``sig_action`` with the notice
+it was made for (its target's identity is bound when the toast is made).
+:class:`ToastStack` keeps at most ``max_visible`` toasts; when full, the oldest
+non-error toast makes room, otherwise new ones wait.
+
+Toasts never move under the pointer: while it is over the stack (or a button is
+held on a toast) the countdowns pause, new toasts go to the far end (the top) or
+wait, closed ones leave a gap, and the stack reflows when the pointer leaves.
 """
 
 from __future__ import annotations
@@ -18,7 +23,6 @@ from PySide6.QtCore import QElapsedTimer, QEvent, QObject, QRect, QSize, Qt, QTi
 from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent
 from PySide6.QtWidgets import (
     QFrame,
-    QGraphicsDropShadowEffect,
     QHBoxLayout,
     QLabel,
     QMainWindow,
@@ -61,7 +65,10 @@ class Toast(QFrame):
     """Emitted with the newest :class:`Notice` when the toast body is clicked."""
 
     sig_action = Signal(object, object)
-    """Emitted with ``(notice, action)`` when an action button is pressed."""
+    """Emitted with ``(notice, action)`` when an action button is pressed: the notice the button was made for."""
+
+    sig_pressed = Signal(bool)
+    """A mouse button went down (True) or up (False) on the toast or one of its buttons."""
 
     sig_closed = Signal(object)
     """Emitted with the toast when it is dismissed (by time, by the user or by the stack)."""
@@ -72,6 +79,8 @@ class Toast(QFrame):
         self.pal = pal
         self.duration_ms = seconds * 1000 * (2 if notice.actions else 1)  # signals with buttons stay longer
         self.closed = False
+        self.pressed = False
+        self._paused = False
         self.shown_at = time.monotonic()
         self.setObjectName("notifyToast")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
@@ -96,6 +105,8 @@ class Toast(QFrame):
         self.close_button.setToolTip("Dismiss")
         self.close_button.setCursor(Qt.CursorShape.ArrowCursor)
         self.close_button.clicked.connect(self.dismiss)
+        self.close_button.installEventFilter(self)
+        self.installEventFilter(self)
         self.body = QLabel()
         self.body.setObjectName("toastBody")
         self.body.setWordWrap(True)
@@ -141,11 +152,9 @@ class Toast(QFrame):
         outer.addLayout(inner)
         outer.addWidget(self.countdown)
 
-        shadow = QGraphicsDropShadowEffect(self)
-        shadow.setBlurRadius(18)
-        shadow.setOffset(0, 3)
-        shadow.setColor(QColor(0, 0, 0, 90))
-        self.setGraphicsEffect(shadow)
+        # No drop shadow: a QGraphicsEffect renders the toast to a pixmap and blurs it again on
+        # every repaint (its countdown, and anything live repainting underneath), which cost the
+        # idle console several % of a core; the border and the accent edge separate it instead.
 
         self._elapsed = QElapsedTimer()
         self._remaining = self.duration_ms
@@ -207,7 +216,7 @@ class Toast(QFrame):
             button.deleteLater()
         self.action_buttons.clear()
         for action in n.actions:
-            self._add_button(action)
+            self._add_button(action, n)
         self.setStyleSheet(f"""
             QFrame#notifyToast {{ background: {pal.background}; border: 1px solid {pal.border};
                                  border-left: 4px solid {accent}; border-radius: 8px; }}
@@ -229,26 +238,50 @@ class Toast(QFrame):
             QPushButton#toastPrimary {{ background: {accent}; color: {pal.background}; border: none; }}
         """)
 
-    def _add_button(self, action: Action) -> None:
+    def _add_button(self, action: Action, notice: Notice) -> None:
         button = QPushButton(action.label)
         button.setObjectName("toastPrimary")
         button.setProperty("actionId", action.id)
         button.setCursor(Qt.CursorShape.ArrowCursor)
-        button.clicked.connect(lambda _=False, a=action: self._on_action(a))
+        button.setToolTip(notice.title)  # says whose action it is
+        button.clicked.connect(lambda _=False, a=action, n=notice: self._on_action(n, a))
+        button.installEventFilter(self)
         self.buttons.addWidget(button)
         self.action_buttons[action.id] = button
 
-    def _on_action(self, action: Action) -> None:
-        self.sig_action.emit(self.notice, action)
+    def _on_action(self, notice: Notice, action: Action) -> None:
+        self.sig_action.emit(notice, action)
         self.dismiss()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """A mouse button down/up on the toast or its buttons (the stack holds still while one is down)."""
+        kind = event.type()
+        if kind in (QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonRelease):
+            pressed = kind == QEvent.Type.MouseButtonPress
+            if pressed != self.pressed:
+                self.pressed = pressed
+                self.sig_pressed.emit(pressed)
+        return False
 
     # -- time --------------------------------------------------------------------------
     def _start_timer(self) -> None:
-        if self.sticky:
+        if self.sticky or self._paused:
             self._tick.stop()
             return
         self._elapsed.start()
         self._tick.start()
+
+    def pause(self) -> None:
+        """Stop the countdown (the pointer is over the stack)."""
+        if self._tick.isActive():
+            self._remaining -= self._elapsed.elapsed()
+            self._tick.stop()
+        self._paused = True
+
+    def resume(self) -> None:
+        self._paused = False
+        if not self.closed:
+            self._start_timer()
 
     def _on_tick(self) -> None:
         left = self._remaining - self._elapsed.elapsed()
@@ -256,17 +289,6 @@ class Toast(QFrame):
         self.countdown.update()
         if left <= 0:
             self.dismiss()
-
-    def enterEvent(self, event: Any) -> None:
-        if self._tick.isActive():
-            self._remaining -= self._elapsed.elapsed()
-            self._tick.stop()
-        super().enterEvent(event)
-
-    def leaveEvent(self, event: QEvent) -> None:
-        if not self.sticky and not self.closed:
-            self._start_timer()
-        super().leaveEvent(event)
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         if event.button() == Qt.MouseButton.LeftButton and self.rect().contains(event.position().toPoint()):
@@ -300,7 +322,14 @@ class ToastStack(QWidget):
         self.seconds = 6
         self.toasts: list[Toast] = []
         self.queue: list[Notice] = []
+        #: notices that arrived while the stack held still and did not fit at the far end
+        self.held: list[Notice] = []
         self.shown_total = 0
+        self._pointer_over = False
+        #: toasts added at the far end (the top) while holding still; they move to the corner on leave
+        self._early: list[Toast] = []
+        #: the places of toasts closed while holding still
+        self._gaps: list[QWidget] = []
         self._layout = QVBoxLayout(self)
         self._layout.setContentsMargins(MARGIN, MARGIN, MARGIN, MARGIN)
         self._layout.setSpacing(SPACING)
@@ -333,8 +362,18 @@ class ToastStack(QWidget):
                 return toast
         return None
 
+    @property
+    def holding(self) -> bool:
+        """The stack holds still: the pointer is over it or a mouse button is down on a toast."""
+        return self._pointer_over or any(t.pressed and not t.closed for t in self.toasts)
+
     def show_notice(self, notice: Notice) -> Toast | None:
-        """Toast ``notice`` (merged into a visible toast of the same object when possible)."""
+        """Toast ``notice`` (merged into a visible toast of the same object when possible).
+
+        While :attr:`holding`: at the far end (the top) when it fits, else it waits for the pointer to leave.
+        """
+        if self.holding:
+            return self._show_holding(notice)
         merged = self.find_mergeable(notice)
         if merged is not None:
             merged.merge(notice)
@@ -369,11 +408,37 @@ class ToastStack(QWidget):
                 return (plain or actionable)[0]
         return None
 
-    def _add(self, notice: Notice, *, restore: bool = False) -> Toast:
+    def _show_holding(self, notice: Notice) -> Toast | None:
+        """A new toast above the others (nothing under the pointer moves), or it waits in :attr:`held`."""
+        if self.find_mergeable(notice) is None and len(self.toasts) < self.max_visible:
+            toast = self._make(notice)
+            toast.pause()
+            used = sum(self._toast_height(t) for t in self.toasts) + sum(g.height() for g in self._gaps)
+            parts = len(self.toasts) + len(self._gaps)
+            if used + SPACING * parts + self._toast_height(toast) <= self._room():
+                self.toasts.insert(0, toast)
+                self._layout.insertWidget(1, toast)  # 1: below the "+N more" pill, above the others
+                toast.show()  # now, not on the next loop pass: the layout places it (and the rest) at once
+                self._early.append(toast)
+                self.shown_total += 1
+                self._relayout()
+                return toast
+            toast.closed = True
+            toast.deleteLater()
+        self.held.append(notice)
+        self._relayout()
+        return None
+
+    def _make(self, notice: Notice) -> Toast:
         toast = Toast(notice, self.pal, self.seconds, self)
         toast.sig_clicked.connect(self.sig_clicked)
         toast.sig_action.connect(self.sig_action)
         toast.sig_closed.connect(self._on_closed)
+        toast.sig_pressed.connect(self._on_pressed)
+        return toast
+
+    def _add(self, notice: Notice, *, restore: bool = False) -> Toast:
+        toast = self._make(notice)
         # a toast back from the queue goes to its place in time; new ones go to the bottom (the corner)
         index = sum(1 for t in self.toasts if t.notice.received <= notice.received) if restore else len(self.toasts)
         self.toasts.insert(index, toast)
@@ -383,15 +448,75 @@ class ToastStack(QWidget):
         return toast
 
     def _on_closed(self, toast: Toast) -> None:
+        if toast in self._early:
+            self._early.remove(toast)
         if toast in self.toasts:
             self.toasts.remove(toast)
+            if self.holding:  # keep its place: the toasts around it stay where they are
+                gap = QWidget(self)
+                gap.setFixedSize(toast.size())
+                self._layout.insertWidget(self._layout.indexOf(toast), gap)
+                self._gaps.append(gap)
             self._layout.removeWidget(toast)
-        if self.queue and len(self.toasts) < self.max_visible:  # one at a time: _relayout may push back
+        if self.queue and len(self.toasts) < self.max_visible and not self.holding:  # one at a time
             self._add(self.queue.pop(0), restore=True)
         self._relayout()
 
+    # -- holding still under the pointer ------------------------------------------------------
+    def enterEvent(self, event: Any) -> None:
+        self._pointer_over = True
+        for toast in self.toasts:
+            toast.pause()
+        super().enterEvent(event)
+
+    def leaveEvent(self, event: QEvent) -> None:
+        self._pointer_over = False
+        self.release()
+        super().leaveEvent(event)
+
+    def hideEvent(self, event: Any) -> None:
+        self._pointer_over = False  # a hidden stack gets no leave event
+        if self._gaps or self._early or self.held:
+            QTimer.singleShot(0, self, self.release)
+        super().hideEvent(event)
+
+    def _on_pressed(self, pressed: bool) -> None:
+        if pressed:
+            for toast in self.toasts:
+                toast.pause()
+        else:  # after the click has been handled
+            QTimer.singleShot(0, self, self.release)
+
+    def release(self) -> None:
+        """The pointer left (or the button came up outside): reflow, show what waited, resume the countdowns."""
+        if self.holding:
+            return
+        self._clear_gaps()
+        for toast in self._early:  # to the corner, in the order they came
+            if toast in self.toasts:
+                self.toasts.remove(toast)
+                self.toasts.append(toast)
+                self._layout.removeWidget(toast)
+                self._layout.insertWidget(len(self.toasts), toast)
+        self._early.clear()
+        for toast in self.toasts:
+            toast.resume()
+        held, self.held = self.held, []
+        while self.queue and len(self.toasts) < self.max_visible:
+            self._add(self.queue.pop(0), restore=True)
+        for notice in held:
+            self.show_notice(notice)
+        self._relayout()
+
+    def _clear_gaps(self) -> None:
+        for gap in self._gaps:
+            self._layout.removeWidget(gap)
+            gap.deleteLater()
+        self._gaps.clear()
+
     def dismiss_all(self) -> None:
         self.queue.clear()
+        self.held.clear()
         for toast in list(self.toasts):
             toast.dismiss()
 
@@ -399,15 +524,20 @@ class ToastStack(QWidget):
         return [t for t in self.toasts if not t.closed]
 
     # -- geometry --------------------------------------------------------------------------------
+    def _room(self) -> int:
+        return self._available_height() - 2 * MARGIN - 30  # 30: the "+N more" pill
+
     def _relayout(self) -> None:
-        if not self.toasts and not self.queue:
+        if not self.toasts and not self.queue and not self.held:
+            self._clear_gaps()
             self.more.hide()
             self.hide()
             return
         heights = {t: self._toast_height(t) for t in self.toasts}
-        room = self._available_height() - 2 * MARGIN - 30  # 30: the "+N more" pill
+        room = self._room()
         # too tall for the window: the oldest toasts wait in the queue (errors) or go (the rest)
-        while len(self.toasts) > 1 and sum(heights.values()) + SPACING * (len(self.toasts) - 1) > room:
+        while not self.holding and len(self.toasts) > 1 and \
+                sum(heights.values()) + SPACING * (len(self.toasts) - 1) > room:
             victim = self._victim()
             if victim is not None:
                 heights.pop(victim)
@@ -421,13 +551,16 @@ class ToastStack(QWidget):
                 self._park(self.toasts[0])
         for toast, height in heights.items():
             toast.setFixedHeight(height)
-        self.more.setText(f"+{len(self.queue)} more — open notification center")
+        waiting = len(self.queue) + len(self.held)
+        self.more.setText(f"+{waiting} more — open notification center")
         self._style_more()
-        self.more.setVisible(bool(self.queue))
-        height = 2 * MARGIN + sum(heights.values()) + SPACING * max(0, len(heights) - 1)
-        if self.queue:
+        self.more.setVisible(bool(waiting))
+        parts = [*heights.values(), *(g.height() for g in self._gaps)]
+        height = 2 * MARGIN + sum(parts) + SPACING * max(0, len(parts) - 1)
+        if waiting:
             height += self.more.sizeHint().height() + SPACING
         self.resize(QSize(TOAST_WIDTH + 2 * MARGIN, height))
+        self._layout.activate()  # place the toasts now, together with the move: nothing jumps in between
         self._place()
         self.show()
         self.raise_()
@@ -436,6 +569,7 @@ class ToastStack(QWidget):
     def _toast_height(toast: Toast) -> int:
         layout = toast.layout()
         assert layout is not None
+        toast.ensurePolished()  # measured with its style sheet's fonts: it does not grow on the next relayout
         layout.activate()
         return max(layout.totalHeightForWidth(TOAST_WIDTH), layout.totalMinimumSize().height())
 

@@ -77,6 +77,8 @@ class TradeWindow(QWidget):
         #: every "outcome unknown — recovering" / "recovered" message, in order
         self.recoveries: list[str] = []
         self.last_warnings: list[str] = []
+        #: the banner shown when Back reopened the ticket after a rejection (cleared on the ticket)
+        self._reopen_note: str | None = None
 
         self.stack = QStackedWidget()
         self.setup: EntrySetupPage | AdjustSetupPage | None = None
@@ -108,13 +110,16 @@ class TradeWindow(QWidget):
         for page in (self.review, self.ticket, self.paper):
             self.stack.addWidget(page)
         self.banner = Banner("tradeBanner")
+        self.banner.setTextFormat(Qt.TextFormat.RichText)  # every message here escapes what it quotes
         layout = QVBoxLayout(self)
         layout.setContentsMargins(14, 12, 14, 12)
         layout.addWidget(self.stack, 1)
         layout.addWidget(self.banner)
         self._build_actions()
         self.resize(1000, 640)
-        self.setWindowTitle(TITLES[kind] + " — mesodesk")
+        row = self.session.state.positions.get(position_id) if position_id is not None else None
+        subject = "" if position_id is None else f" #{position_id}" + (f" · {row.summary.name}" if row else "")
+        self.setWindowTitle(TITLES[kind] + subject + " — mesodesk")  # names the position it acts on
         self._timer = QTimer(self)
         self._timer.setInterval(250)
         self._timer.timeout.connect(self.refresh)
@@ -183,11 +188,31 @@ class TradeWindow(QWidget):
         page = self.page()
         if page == "paper" and not self.completed:
             self.stack.setCurrentWidget(self.ticket)
-        elif page == "ticket" and not (self.trade is not None and self.trade.any_sent):
-            self.stack.setCurrentWidget(self.review)
+        elif page == "ticket" and not self.completed:
+            self._back_from_ticket()
         elif page == "review" and self.setup is not None and not self.lines_sent():
             self._close_ticket()
             self.stack.setCurrentWidget(self.setup)
+
+    def _back_from_ticket(self) -> None:
+        """To the review step (Qty multiplier); its Continue returns to an editable ticket. After a
+        rejection the ticket's lines are new again (the rejected orders stay in the Orders blotter)
+        unless something is, or may be, live at the broker: then the banner says why not."""
+        trade = self.trade
+        blocker = trade.back_blocker() if trade is not None else None
+        if blocker is not None:
+            self.banner.show_message(f"Cannot go back: {escape(blocker)}.", "warn")
+            return
+        if trade is not None and trade.any_sent:
+            retired = trade.reopen()
+            self.ticket.set_lines(trade.lines)
+            self._reopen_note = (
+                f"Order{'s' if len(retired) > 1 else ''} {', '.join(f'#{i}' for i in retired)} stay"
+                f"{'' if len(retired) > 1 else 's'} in the Orders blotter. The ticket is editable again: "
+                "Continue to order ▸ and send a corrected order.")
+            self.banner.show_message(self._reopen_note, "info")
+        self.ticket.hide_confirm()
+        self.stack.setCurrentWidget(self.review)
 
     def lines_sent(self) -> bool:
         return (self.trade is not None and self.trade.any_sent) or self.completed
@@ -366,6 +391,9 @@ class TradeWindow(QWidget):
             return
         self.ticket.set_ticket(trade)
         self.stack.setCurrentWidget(self.ticket)
+        if self._reopen_note is not None and self.banner.text() == self._reopen_note:
+            self.banner.clear_message()  # it pointed here
+        self._reopen_note = None
         self.refresh()
         if trade.plan.allowed is False:
             self.banner.show_message("The prepare checks did not allow this trade (see the review step).", "warn")
@@ -488,8 +516,7 @@ class TradeWindow(QWidget):
         v = self.trade.view(line)
         if v.state is not None and v.state.value == "Rejected":
             self.banner.show_message(f"{escape(line.label)} rejected: {escape(v.rejection or 'no reason given')}"
-                                     + (" — split the combo into single legs and send again?"
-                                        if len(line.leg_names) > 1 else ""), "error")
+                                     + (f" — {escape(v.advice)}." if v.advice else ""), "error")
 
     def _check_done(self) -> None:
         trade = self.trade

@@ -5,6 +5,7 @@ max profit / max loss for entries, and the QtyMultiplier."""
 from __future__ import annotations
 
 from decimal import Decimal
+from html import escape
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -28,6 +29,7 @@ from mesodesk.contract import (
 )
 from mesodesk.core.formatting import fmt_money, fmt_price
 from mesodesk.core.state import contract_text
+from mesodesk.core.trading.exit_rules import exit_trigger, rule_lines
 from mesodesk.core.trading.plan import FlowKind, OrderLine, PlanView, line_ratios
 from mesodesk.core.trading.pricing import combo_quote, leg_mid, signed_words
 from mesodesk.core.trading.ticket import Ticket
@@ -38,6 +40,7 @@ from mesodesk.ui.trading.widgets import Banner, item, label
 LEG_HEADERS = ["Leg", "Contract", "Order qty", "Bid", "Ask", "Mid", "Delta", "Gamma", "Theta", "Vega", "IV %", "Group"]
 GROUP_HEADERS = ["Group", "Legs", "Combos", "Bid", "Mid", "Ask (natural)", "Mid in words"]
 COND_HEADERS = ["Check", "Statement", "Result", "Values"]
+EXIT_RULE_HEADERS = ["Rule", "Target", "Result", "Now"]
 GREEK_HEADERS = ["", "Delta", "Gamma", "Theta", "Vega"]
 GREEKS = (("delta", 2), ("gamma", 4), ("theta", 2), ("vega", 2))
 MAX_MULTIPLIER = 100_000
@@ -230,6 +233,10 @@ class ReviewPage(QWidget):
             self.conditions.setItem(i, 3, item(", ".join(f"{k}={v:.2f}" for k, v in (cnd.values or {}).items())))
         self.conditions.setVisible(bool(conds))
         self.conditions_title.setVisible(bool(conds))
+        self.conditions_title.setText("Conditions")
+        self.conditions.setHorizontalHeaderLabels(COND_HEADERS)
+        if plan.kind is FlowKind.EXIT:
+            self._show_exit_rules(plan)
         _fit(self.conditions, 1)
         self.vars_label.setText("Vars: " + ", ".join(f"{k} = {v:.4g}" for k, v in r.vars.items()) if r.vars else "")
         is_entry = plan.kind is FlowKind.ENTRY
@@ -273,8 +280,28 @@ class ReviewPage(QWidget):
                 self.trigger.show_message(f"Trigger <b>{r.condition}</b>: "
                                           f"{trigger_text(trigger.result, trigger.values)} — adjusting now is a "
                                           "manual override.", "warn")
+        elif plan.kind is FlowKind.EXIT:
+            why = exit_trigger(plan.exit_signal)
+            self.trigger.show_message(f"<b>Why exit:</b> {escape(why.text)}", why.tone)
         else:
             self.trigger.clear_message()
+
+    def _show_exit_rules(self, plan: PlanView) -> None:
+        """The exit rules with the targets the server computed for this position (its whole quantity)."""
+        result = plan.exit_signal.exit_signal_result if plan.exit_signal is not None else None
+        lines = rule_lines(result) if result is not None else []
+        c = colors()
+        self.conditions.setHorizontalHeaderLabels(EXIT_RULE_HEADERS)
+        self.conditions.setRowCount(len(lines))
+        for i, line in enumerate(lines):
+            self.conditions.setItem(i, 0, item(line.rule))
+            self.conditions.setItem(i, 1, item(line.target))
+            self.conditions.setItem(i, 2, item(("✓ " if line.hit else "· ") + line.state,
+                                               color=c.state_ok if line.hit else None))
+            self.conditions.setItem(i, 3, item(line.now))
+        self.conditions.setVisible(bool(lines))
+        self.conditions_title.setVisible(bool(lines))
+        self.conditions_title.setText("Exit rules (the server's last evaluation, whole position)")
 
     def _multiplier_edited(self, text: str) -> None:
         plan = self.plan

@@ -131,6 +131,8 @@ class LineWidget(QFrame):
         self.pnl.setTextFormat(Qt.TextFormat.RichText)
         self.rejection = label("", "fieldError", "rejectionLabel")
         self.rejection.setWordWrap(True)
+        self.history = label("", "hint", "lineHistory")
+        self.history.hide()
         self.split_button = QPushButton("Split into single legs")
         self.split_button.setObjectName("splitButton")
         self.split_button.setToolTip("Send each leg as its own order (when a broker rejects the combo)")
@@ -208,6 +210,7 @@ class LineWidget(QFrame):
         self.pnl.setWordWrap(True)
         box.addWidget(self.pnl)
         box.addWidget(self.rejection)
+        box.addWidget(self.history)
         self.qty.setMaximumWidth(80)
         self.limit.setMinimumWidth(88)
         self.stop.setMinimumWidth(88)
@@ -354,8 +357,11 @@ class LineWidget(QFrame):
         if view.order_id is not None:
             self.badge.setToolTip(f"Order #{view.order_id} (key {line.idempotency_key})")
         show = view.rejection if view.state == OrderState.Rejected or line.status is LineStatus.REFUSED else None
-        self.rejection.setText(f"Rejected: {show}" if show else "")
+        self.rejection.setText(f"Rejected: {show}" + (f" — {view.advice}." if view.advice else "") if show else "")
         self.rejection.setVisible(bool(show))
+        earlier = [f"#{i} {self._state_text(i)}" for i in line.history]
+        self.history.setText(f"Earlier: order {', '.join(earlier)} (in the Orders blotter)" if earlier else "")
+        self.history.setVisible(bool(earlier))
         t = self.order_type.currentData()
         self.limit.setEnabled(t in PRICED_TYPES and not view.done)
         self.stop.setEnabled(t in STOP_TYPES and not view.locked)
@@ -365,6 +371,11 @@ class LineWidget(QFrame):
         for b in self.quick.values():
             b.setEnabled(not view.done)
         self.split_button.setEnabled(self.ticket.sendable(line))
+
+
+    def _state_text(self, order_id: int) -> str:
+        row = self.ticket.orders.row(order_id)
+        return row.state.value.lower() if row is not None and row.state is not None else ""
 
 
 class TicketPage(QWidget):

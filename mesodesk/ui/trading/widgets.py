@@ -65,7 +65,7 @@ def state_color(state: str | None) -> str:
     c = colors()
     if state in ("Filled",):
         return c.state_ok
-    if state in ("Rejected", "Cancelled"):
+    if state in ("Rejected", "Cancelled", "Expired"):
         return c.state_bad
     if state in ("Working", "PartiallyFilled", "Submitted", "PendingSubmit"):
         return c.state_warn
