@@ -219,7 +219,7 @@ def _seed_position(
         strategy_name=strategy.name,
         qty_multiplier=Decimal(seed.qty_multiplier),
         underlying=symbol,
-        vars={"initial_credit": credit},
+        vars={"units": Decimal(seed.qty_multiplier), "initial_credit": credit},  # as the VarDefines compute them
         leg_groups=groups,
         realized_pnl=Decimal(0),
     ))

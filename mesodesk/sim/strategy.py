@@ -19,7 +19,8 @@ Decisions ([U] in the API notes, made here):
   ``leg_x_<greek>``, ``profit_target`` and ``stop_loss`` scale with the quantity;
   ``leg_x_price``/``bid``/``ask``/``mid``, ``leg_x_iv`` and ``leg_x_strike`` do not;
   ``leg_x_qty`` is the signed position quantity. A target built from prices must
-  multiply by the contracts (``... * 100 * abs(leg_short_put_qty)``).
+  multiply by the contracts (``... * 100 * units``, the bundled strategies' entry variable
+  ``units = abs(leg_short_put_qty)``: a position variable survives a closed leg, a leg's does not).
 * StrikeSelector ``Min``/``Max`` bound the selector's own attribute (|delta| in
   percent, the price, or the strike); ``Delta`` targets are MesoSim percent
   (``-20``), fractions (``-0.2``) also work; the sign is ignored.

@@ -158,7 +158,7 @@ async def test_per_position_and_per_unit_variables(sim: SimulatorServer) -> None
     for name in ("pos_delta", "pos_theta", "pos_vega", "pos_pnl", "leg_short_put_delta", "leg_long_put_theta"):
         assert abs(env25[name] - 25 * env1[name]) <= 1e-6 * max(1.0, abs(env25[name])), name
     [trigger] = load_strategy_definition("spx_put_credit_spread.json")["Adjustment"]["ConditionalAdjustments"]
-    assert trigger == "pos_delta > 8 * abs(leg_short_put_qty)"
+    assert trigger == "pos_delta > 8 * units"
     for threshold in (-1000.0, env1["pos_delta"] - 0.01, env1["pos_delta"] + 0.01, 1000.0):
         statement = trigger.replace("8", repr(threshold), 1)
         results = {evaluate_condition(statement, env, ConditionType.Adjustment).result for env in (env1, env25)}

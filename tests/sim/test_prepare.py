@@ -447,7 +447,7 @@ async def test_cancel_exit_and_adjustment_jobs(simulator: SimulatorServer, api_k
     async with MesoLiveControlHubClient(simulator.url, api_key) as control:
         exit_job = await control.start_prepare_position_exit(position_id=2)
         adjust_job = await control.start_prepare_position_adjustment(position_id=1, operation="MoveLeg",
-                                                                     condition="pos_delta > 8 * abs(leg_short_put_qty)")
+                                                                     condition="pos_delta > 8 * units")
         assert (await control.cancel_prepare_position_exit(job_id=exit_job.job_id)).status == "Cancelled"
         cancelled = await control.cancel_prepare_position_adjustment(job_id=adjust_job.job_id)
         assert cancelled.status == PreparationStatus.Cancelled

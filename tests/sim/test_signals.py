@@ -103,7 +103,7 @@ async def test_failing_expression_raises_then_clears_an_error(simulator: Simulat
     assert raised.error_id in {e.error_id for e in signals.active_errors()}
 
     position = simulator.world.positions[3]
-    simulator.world.save_position(position.model_copy(update={"vars": {"mystery_var": Decimal(0)}}))
+    simulator.world.save_position(position.model_copy(update={"vars": {**position.vars, "mystery_var": Decimal(0)}}))
     signals.evaluate_once()
     events = new_events(simulator, start, "OnError", position_id=3)
     assert [e.state for e in events] == [ErrorState.Raised, ErrorState.Cleared]
@@ -219,3 +219,21 @@ async def test_periodic_loop_evaluates_on_its_own(simulator: SimulatorServer, ap
             break
         await asyncio.sleep(0.02)
     assert new_events(simulator, start, "OnExitSignal", position_id=3)
+
+
+async def test_bundled_iron_condor_with_its_call_side_closed_evaluates_without_errors(simulator: SimulatorServer) -> None:
+    """The bundled strategies scale targets and delta triggers by ``units`` (an entry variable),
+    not by a leg's quantity: a condor whose call side was closed (a partial exit) has no
+    ``leg_short_call_*`` variables, and must still be evaluated, not raise an error every pass."""
+    await quiet(simulator)
+    world, signals = simulator.world, simulator.context.signals
+    ic = next(p for p in world.positions.values() if p.name == "IC 30DTE #1")
+    assert ic.vars["units"] == 1
+    now = simulator.context.market.now
+    for leg in world.position_legs(ic.id):
+        if leg.name.endswith("_call"):
+            world.save_leg(leg.model_copy(update={"closed_at": now, "qty": Decimal(0)}))
+    start = simulator.context.events.latest_seq
+    signals.evaluate_once()
+    assert new_events(simulator, start, "OnError", position_id=ic.id) == []
+    assert not any(e.position_id == ic.id for e in signals.active_errors() if hasattr(e, "position_id"))

@@ -107,9 +107,9 @@ async def test_validation_errors_are_keyed_by_field_path(simulator: SimulatorSer
          "StrategyDefinition.Structure.Legs"),  # short_put <-> long_put cycle
         (lambda d: d["Adjustment"]["ConditionalAdjustments"].update({"pos_delta > 1": {}}),
          "StrategyDefinition.Adjustment.ConditionalAdjustments[pos_delta > 1]"),
-        (lambda d: d["Adjustment"]["ConditionalAdjustments"]["pos_delta > 8 * abs(leg_short_put_qty)"]["MoveLegAdjustment"].update(
+        (lambda d: d["Adjustment"]["ConditionalAdjustments"]["pos_delta > 8 * units"]["MoveLegAdjustment"].update(
             LegName="ghost"),
-         "StrategyDefinition.Adjustment.ConditionalAdjustments[pos_delta > 8 * abs(leg_short_put_qty)].MoveLegAdjustment.LegName"),
+         "StrategyDefinition.Adjustment.ConditionalAdjustments[pos_delta > 8 * units].MoveLegAdjustment.LegName"),
         (lambda d: d.update(Symbol="TSLA"), "StrategyDefinition.Symbol"),
         (lambda d: d["Settings"]["Core"].update(LegSelectionConstraint="Sometimes"),
          "StrategyDefinition.Settings.Core.LegSelectionConstraint"),

@@ -93,7 +93,7 @@ async def trading_day(control: MesoLiveControlHubClient, strategy_id: int, accou
 
     job = await control.start_prepare_position_adjustment(
         position_id=position.id, operation=PositionAdjustmentOperation.MoveLeg,
-        condition="pos_delta > 8 * abs(leg_short_put_qty)")
+        condition="pos_delta > 8 * units")
     adjustment = await wait_job(control.get_prepare_position_adjustment_status, job.job_id)
     await execute(control, account, paper, adjustment, None)
     details = await control.get_position(position_id=position.id)

@@ -45,7 +45,7 @@ def test_moveleg_adjustment_through_the_ticket(qloop, qtbot, tmp_path: Path) -> 
             assert c.window.views["positions"].select_key(BROKER_PCS_POSITION)
             click(toolbar_button(c, "adjust_position"))
             w = await new_window(c, 0)
-            assert w.setup.condition.currentData() == "pos_delta > 8 * abs(leg_short_put_qty)"
+            assert w.setup.condition.currentData() == "pos_delta > 8 * units"
             assert w.setup.operation.currentText() == "MoveLeg"
             click(w.setup.prepare_button)
             await prepared(w)
