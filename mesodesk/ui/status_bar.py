@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QLabel, QSizePolicy, QStatusBar, QWidget
 
@@ -41,14 +41,26 @@ def level_color(level: str) -> str:
 
 
 class ElidedLabel(QLabel):
-    """A one-line label that elides its text to its width instead of asking for more."""
+    """A one-line label that elides its text to its width instead of asking for more.
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    ``preferred``: it asks for its full text's width, but a narrow window may shrink it
+    (to 60 px) rather than grow past the screen.
+    """
+
+    def __init__(self, parent: QWidget | None = None, *, preferred: bool = False) -> None:
         super().__init__(parent)
         self._full = ""
-        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self._preferred = preferred
+        policy = QSizePolicy.Policy.Preferred if preferred else QSizePolicy.Policy.Ignored
+        self.setSizePolicy(policy, QSizePolicy.Policy.Preferred)
         self.setMinimumWidth(60)
         self.setTextFormat(Qt.TextFormat.PlainText)
+
+    def sizeHint(self) -> QSize:
+        hint = super().sizeHint()
+        if self._preferred:
+            hint.setWidth(self.fontMetrics().horizontalAdvance(self._full) + 8)
+        return hint
 
     def full_text(self) -> str:
         return self._full
@@ -98,8 +110,12 @@ class ConnectionStatus:
         self.seq_label = self._permanent(bar, "eventSeqStatus", "Last Event Hub sequence id seen")
         self.updates_label = self._permanent(bar, "updatesStatus", "Open positions and stream updates received")
         kind = "Simulator" if session.embedded else "Server"
-        self.server_label = self._permanent(bar, "serverStatus", f"{kind} URL")
-        self.server_label.setText(f"{kind}: {session.url}")
+        # the URL may be long: it gives way (elided, full text in its tooltip) before the window
+        # would grow wider than a laptop screen
+        self.server_label = ElidedLabel(preferred=True)
+        self.server_label.setObjectName("serverStatus")
+        bar.addPermanentWidget(self.server_label)
+        self.server_label.set_full_text(f"{kind}: {session.url}")
         self.refresh()
 
     @staticmethod

@@ -55,7 +55,7 @@ def test_positions_table_shows_live_changing_rows(qloop, qtbot, tmp_path: Path, 
             await until(lambda: window.accounts_model.rowCount() >= 2)
             assert window.hub_labels["control"].text().endswith("Connected")
             assert session.hub_state("data") == ConnectionState.CONNECTED
-            assert session.url in window.server_label.text()
+            assert session.url in window.server_label.full_text()
             qtmodeltester.check(model)
             qtmodeltester.check(window.accounts_model)
             image = window.grab().toImage()

@@ -64,7 +64,7 @@ class RiskGraphWidget(QWidget):
         self._fit_pending = True
 
         # -- controls
-        self.title = LineLabel("Risk graph: select one or more positions")
+        self.title = LineLabel("Risk graph: select one or more positions", rich=True)
         self.title.setObjectName("riskGraphTitle")
         self.price_shift = QDoubleSpinBox()
         self.price_shift.setObjectName("riskPriceShift")

@@ -40,15 +40,13 @@ from mesodesk.ui.charts.live_series import BandFill, LiveDecimation
 from mesodesk.ui.charts.on_screen import on_screen
 from mesodesk.ui.charts.session_axis import SessionAxisItem, SessionSeparators, boundaries_of
 from mesodesk.ui.charts.style import ChartColors, chart_colors, fmt_value, style_plot
+from mesodesk.ui.steady_label import LineLabel
 
 FloatArray = npt.NDArray[np.float64]
 
 #: follow-mode windows (seconds of data shown; 0 = the whole trade)
 #: points handed to pyqtgraph per curve per redraw (about two per pixel of a wide chart)
 MAX_DRAWN_POINTS = 4000
-
-#: the widest text of the stats label (drawdown, max drawdown, peak P/L), for its fixed width
-STATS_TEMPLATE = "Drawdown -99,999.99 · max 99,999.99 · peak P/L -99,999.99"
 
 WINDOWS = (("All", 0.0), ("15 min", 900.0), ("1 hour", 3600.0), ("1 day", 86400.0))
 
@@ -111,13 +109,11 @@ class TimeSeriesPanel(QWidget):
 
         self.title = QLabel("No position selected")
         self.title.setObjectName(f"{name}ChartTitle")
-        self.stats = QLabel("")
+        # its text changes with every sample: a layout-free line (a label that may change size
+        # makes the whole window re-lay out its docks), as wide as the toolbar leaves it, elided
+        self.stats = LineLabel("")
         self.stats.setObjectName(f"{name}ChartStats")
-        # fixed size: its text changes with every sample, and a label that may change size makes
-        # the whole window re-lay out its docks each time
-        self.stats.setFixedSize(self.stats.fontMetrics().horizontalAdvance(STATS_TEMPLATE) + 8,
-                                self.stats.sizeHint().height())
-        self.stats.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.stats.label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.follow_button = QToolButton()
         self.follow_button.setObjectName(f"{name}Follow")
         self.follow_button.setText("Follow")
@@ -149,8 +145,7 @@ class TimeSeriesPanel(QWidget):
         bar = QHBoxLayout()
         bar.setContentsMargins(4, 2, 4, 2)
         bar.addWidget(self.title)
-        bar.addStretch(1)
-        bar.addWidget(self.stats)
+        bar.addWidget(self.stats, 1)
         bar.addSpacing(12)
         self.compress_button = QToolButton()
         self.compress_button.setObjectName(f"{name}Compress")
