@@ -40,7 +40,7 @@ HUBS = [
 ]
 #: classes a client page documents besides the client
 EXTRA_CLASSES = {
-    "control": ["mesodesk.sdk.control.IdempotencyOutcome"],
+    "control": ["mesodesk.sdk._prepare_kinds.IdempotencyOutcome"],
     "data": ["mesodesk.sdk._hub.HubStream"],
     "events": ["mesodesk.sdk.events.EventCursorStore", "mesodesk.sdk.events.JsonFileEventCursorStore"],
 }

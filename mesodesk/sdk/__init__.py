@@ -7,6 +7,7 @@
 
 from mesodesk.sdk._arguments import ArgumentProblem, MesoLiveArgumentError
 from mesodesk.sdk._idempotency import LostPrepareJob, PrepareJobOutcome
+from mesodesk.sdk._prepare_kinds import IdempotencyOutcome
 from mesodesk.sdk._signalr import (
     ConnectAttemptError,
     ConnectionLostError,
@@ -24,7 +25,7 @@ from mesodesk.sdk._signalr import (
     StreamGap,
 )
 from mesodesk.sdk._wire import WireObservations, unmatched_wire_fields, wire_observations
-from mesodesk.sdk.control import IdempotencyOutcome, MesoLiveControlHubClient
+from mesodesk.sdk.control import MesoLiveControlHubClient
 from mesodesk.sdk.data import MesoLiveDataHubClient
 from mesodesk.sdk.errors import (
     DuplicateRequestError,

@@ -11,6 +11,7 @@ Modules (only this package imports ``pysignalr``; ``tests/test_layering.py`` che
 * :mod:`.transport`: the one-shot WebSocket transport and its StreamItem fast path, the
   orjson protocol, the per-attempt pysignalr client, the redaction log filter.
 * :mod:`.stream`: :class:`SignalRStream`.
+* :mod:`.policy`: connection states, the reconnect backoff, which methods are reads.
 * :mod:`.connection`: :class:`SignalRConnection`, the reconnect supervisor.
 
 pysignalr 1.3.x quirks handled here:
@@ -40,13 +41,7 @@ pysignalr 1.3.x quirks handled here:
 
 from mesodesk.sdk.redaction import redact
 
-from .connection import (
-    DEFAULT_MAX_MESSAGE_SIZE,
-    ConnectionState,
-    SignalRConnection,
-    default_backoff,
-    is_read_method,
-)
+from .connection import DEFAULT_MAX_MESSAGE_SIZE, SignalRConnection
 from .errors import (
     ConnectAttemptError,
     ConnectionLostError,
@@ -61,6 +56,7 @@ from .errors import (
     SignalRStreamError,
     SignalRTLSError,
 )
+from .policy import ConnectionState, default_backoff, is_read_method
 from .stream import SignalRStream, StreamGap
 
 __all__ = [

@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import contextvars
-import enum
 import inspect
 import itertools
 import logging
-import random
 import ssl as ssl_module
 import weakref
 from collections.abc import Awaitable, Callable
@@ -34,49 +31,23 @@ from .errors import (
     NotConnectedError,
     SignalRInvocationError,
 )
+from .policy import (
+    _IN_CONNECTED_CALLBACK,
+    ConnectionState,
+    _describe,
+    _maybe_await,
+    default_backoff,
+    is_read_method,
+)
 from .stream import SignalRStream
 from .transport import CLOSE_GRACE, _Client
 
-__all__ = ["ConnectionState", "SignalRConnection", "default_backoff"]
+__all__ = ["SignalRConnection"]
 
 log = logging.getLogger("mesodesk.sdk")
 
 DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024 * 1024
 _STABLE_AFTER = 1.0  # a connection shorter than this does not reset the backoff
-_READ_PREFIXES = ("Get", "List")  # MesoLive's read methods: safe to wait for a reconnect and to resend
-
-#: set inside on_connected callbacks: their calls never wait for a reconnect (the supervisor is
-#: waiting for them) and never resend
-_IN_CONNECTED_CALLBACK: contextvars.ContextVar[bool] = contextvars.ContextVar("signalr_in_connected_cb",
-                                                                               default=False)
-
-
-def is_read_method(method: str) -> bool:
-    """Whether hub ``method`` only reads (``Get*``/``List*``): safe to delay and to send again."""
-    return method.startswith(_READ_PREFIXES)
-
-
-class ConnectionState(enum.Enum):
-    """State of a hub connection (see ``add_state_listener``)."""
-
-    DISCONNECTED = "Disconnected"
-    CONNECTING = "Connecting"
-    CONNECTED = "Connected"
-    RECONNECTING = "Reconnecting"
-
-
-def default_backoff(attempt: int) -> float:
-    """Delay before reconnect attempt ``attempt`` (0-based): 0, then ~0.5, 1, 2 ... capped at 30 s, jittered."""
-    if attempt <= 0:
-        return 0.0
-    base: float = min(30.0, 0.5 * 2.0 ** (attempt - 1))
-    return base * random.uniform(0.5, 1.0)
-
-
-async def _maybe_await(value: Any) -> Any:
-    if inspect.isawaitable(value):
-        return await value
-    return value
 
 
 Handler = Callable[..., Any]
@@ -697,8 +668,3 @@ class SignalRConnection:
             except Exception as exc:
                 log.info("could not send client result for %r: %s", target, exc)
 
-
-def _describe(exc: BaseException) -> str:
-    """An error as one line: its message (the SDK's errors say what and what to do), else its type."""
-    text = str(exc)
-    return redact(text if text else type(exc).__name__)
