@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mesodesk import __version__
+from mesodesk.cli_args import OneLineParser, fail, finite_number, folder, int_in, output_file
 
 if TYPE_CHECKING:
     from mesodesk.core.folder_lock import FolderLock
@@ -42,7 +43,7 @@ With --server, mesodesk exits when the first connection fails; later drops recon
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="mesodesk",
         description="Desktop trading console for MesoLive. With no --server it runs on an embedded simulator.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -54,12 +55,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="environment variable holding the MesoLive API key (default: the OS keyring entry for --server)",
     )
-    parser.add_argument("--data-dir", type=Path, help="where mesodesk and the embedded simulator keep their data")
-    parser.add_argument("--screenshot", metavar="PATH", type=Path,
+    parser.add_argument("--data-dir", type=folder, help="where mesodesk and the embedded simulator keep their data")
+    parser.add_argument("--screenshot", metavar="PATH", type=output_file,
                         help="start, wait until live data is painted, save the main window as PNG and exit")
-    parser.add_argument("--screenshot-timeout", type=float, default=60.0, help=argparse.SUPPRESS)
-    parser.add_argument("--connect-timeout", type=float, default=10.0, help=argparse.SUPPRESS)
-    parser.add_argument("--seed", type=int, default=None, help=argparse.SUPPRESS)
+    seconds = finite_number(0.0, 86_400.0, low_inclusive=False)
+    parser.add_argument("--screenshot-timeout", type=seconds, default=60.0, help=argparse.SUPPRESS)
+    parser.add_argument("--connect-timeout", type=seconds, default=10.0, help=argparse.SUPPRESS)
+    parser.add_argument("--seed", type=int_in(0, 2**63 - 1), default=None, help=argparse.SUPPRESS)
     parser.add_argument("--version", action="version", version=f"mesodesk {__version__}")
     return parser
 
@@ -78,10 +80,13 @@ def _prestart_simulator(args: argparse.Namespace) -> object | None:
         settings = load_settings()
         if settings.connection_mode == "remote" and settings.server_url:
             return None
-    from mesodesk.sim.embedded import EmbeddedSimulator
+    from mesodesk.sim.embedded import EmbeddedSimulator, SimulatorError
 
     simulator = EmbeddedSimulator(args.data_dir / "simulator", seed=args.seed)
-    simulator.spawn()
+    try:
+        simulator.spawn()
+    except SimulatorError:  # said in one line (exit code 8) when the app starts it again, once Qt is up
+        return None
     return simulator
 
 
@@ -159,8 +164,12 @@ def main(argv: list[str] | None = None) -> int:
 
         problem = check_server_url(args.server)
         if problem is not None:
-            print(f"mesodesk: --server {args.server}: {problem}", file=sys.stderr)
-            return 2
+            return fail("mesodesk", f"--server {args.server}: {problem}")
+    if args.screenshot:
+        try:  # an unwritable place is a usage error now, not a failure after start-up
+            args.screenshot.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            return fail("mesodesk", f"--screenshot {args.screenshot}: cannot create its folder: {exc.strerror or exc}")
     os.environ.setdefault("QT_API", "pyside6")
     from mesodesk.core.world import DATA_ENV, default_data_dir
 

@@ -122,7 +122,11 @@ class AppController:
             except SimulatorError as exc:
                 await simulator.stop()
                 last = exc.log_lines[-1] if exc.log_lines else ""
-                raise StartupError(f"{exc}{': ' + last if last else ''}", EXIT_SIMULATOR,
+                # a refusal of the simulator's own (its data folder or database) is one sentence already
+                said = last.removeprefix("mesodesk-sim: ") if last.startswith("mesodesk-sim: ") else ""
+                message = (f"the embedded simulator could not start: {said}" if said
+                           else f"{exc}{': ' + last if last else ''}")
+                raise StartupError(message, EXIT_SIMULATOR,
                                    details=f"{exc}.\nIts last log lines ({simulator.log_path}):\n\n"
                                            + "\n".join(exc.log_lines)) from exc
             self.simulator = simulator

@@ -15,6 +15,8 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
+from mesodesk.quant.calendar import ET
+
 
 def unsigned_zero(text: str) -> str:
     """Drop the sign of a formatted number that shows no non-zero digit (``-0.00`` -> ``0.00``)."""
@@ -96,7 +98,24 @@ def fmt_time_short(value: Any) -> str:
     return value.astimezone().strftime("%m-%d %H:%M:%S")
 
 
+def fmt_time_compact(value: Any, now: datetime | None = None) -> str:
+    """A local date and time in a narrow column: ``11-24 14:30`` this year, ``2025-11-24 14:30``
+    another year (no seconds: a position's open time is read to the minute)."""
+    if not isinstance(value, datetime):
+        return fmt_text(value)
+    local = value.astimezone()
+    this_year = (now or datetime.now().astimezone()).year
+    return local.strftime("%m-%d %H:%M" if local.year == this_year else "%Y-%m-%d %H:%M")
+
+
 def fmt_date(value: Any) -> str:
     if not isinstance(value, datetime):
         return fmt_text(value)
     return value.strftime("%Y-%m-%d")
+
+
+def fmt_market_time(value: Any) -> str:
+    """An exchange time (ET), as the market's day and clock read it: ``2026-11-24 10:05``."""
+    if not isinstance(value, datetime):
+        return fmt_text(value)
+    return value.astimezone(ET).strftime("%Y-%m-%d %H:%M")

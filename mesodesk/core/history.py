@@ -276,6 +276,11 @@ class HistoryStore:
     def positions(self) -> Future[list[int]]:
         return self._submit("positions", None)
 
+    def max_drawdowns(self, position_ids: Iterable[int]) -> Future[dict[int, float]]:
+        """Position id -> maximum drawdown (running P&L peak − P&L) over all its stored samples,
+        for the positions that have P&L samples; computed in SQL, one query."""
+        return self._submit("max_drawdowns", sorted(set(position_ids)))
+
     def close(self, timeout: float = 10.0) -> None:
         if self._closed:
             return
@@ -370,7 +375,22 @@ class HistoryStore:
             return out
         if command == "positions":
             return [int(r[0]) for r in db.execute("SELECT DISTINCT position_id FROM samples ORDER BY position_id")]
+        if command == "max_drawdowns":
+            return self._max_drawdowns(db, arg)
         raise ValueError(command)
+
+    @staticmethod
+    def _max_drawdowns(db: sqlite3.Connection, position_ids: list[int]) -> dict[int, float]:
+        out: dict[int, float] = {}
+        for i in range(0, len(position_ids), 500):  # stay under SQLite's host-parameter limit
+            chunk = position_ids[i:i + 500]
+            rows = db.execute(
+                "SELECT position_id, MAX(peak - pnl) FROM (SELECT position_id, pnl, MAX(pnl) OVER "
+                "(PARTITION BY position_id ORDER BY t ROWS UNBOUNDED PRECEDING) AS peak FROM samples "
+                f"WHERE pnl IS NOT NULL AND position_id IN ({', '.join('?' * len(chunk))})) GROUP BY position_id",
+                chunk)
+            out.update({int(pid): float(dd) for pid, dd in rows if dd is not None})
+        return out
 
     def _write(self, db: sqlite3.Connection) -> int:
         with self._lock:

@@ -240,6 +240,14 @@ def away_summary(away: Sequence[Notice]) -> Notice:
                   important=any(n.important for n in away))
 
 
+def when_text(t: datetime, *, now: datetime | None = None) -> str:
+    """When an entry happened, with its date and zone, in this computer's time zone (as the blotters):
+    ``Wed 02 Dec 14:48:03 CET``; the year is added when it is not this year's."""
+    local = t.astimezone()
+    year = "" if local.year == (now or datetime.now(UTC)).astimezone().year else f" {local.year}"
+    return f"{local:%a %d %b}{year} {local:%H:%M:%S} {local.tzname() or 'local'}"
+
+
 def is_away_summary(notice: Notice) -> bool:
     """The notice of :func:`away_summary` (not an event of its own)."""
     return notice.key.startswith(AWAY_KEY_PREFIX)

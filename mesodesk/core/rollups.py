@@ -15,6 +15,7 @@ from typing import Any
 
 from mesodesk.contract import LivePositionState
 from mesodesk.core.tables import Table
+from mesodesk.core.totals import group_name
 
 GREEKS = ("delta", "gamma", "theta", "vega")
 GROUPINGS = ("strategy", "underlying")
@@ -41,12 +42,6 @@ class Rollup:
         return (self.positions, self.pnl, self.realized, self.delta, self.gamma, self.theta, self.vega)
 
 
-def _group_name(row: Any, grouping: str) -> str:
-    if grouping == "strategy":
-        return str(row.summary.strategy_name or f"Strategy {row.summary.live_strategy_id}")
-    return str(row.underlying or "?")
-
-
 def _is_open(row: Any) -> bool:
     return bool(row.summary.state == LivePositionState.Open)
 
@@ -57,7 +52,7 @@ def compute_rollups(rows: Iterable[Any], grouping: str) -> dict[str, Rollup]:
         raise ValueError(f"unknown grouping {grouping!r}")
     out: dict[str, Rollup] = {}
     for row in rows:
-        name = _group_name(row, grouping)
+        name = group_name(row, grouping)
         key = f"{grouping}:{name}"
         r = out.get(key)
         if r is None:

@@ -25,6 +25,8 @@ from typing import Any
 
 from platformdirs import user_config_path
 
+from mesodesk.quant.beta_weighting import DEFAULT_BETAS, betas_from_settings
+
 log = logging.getLogger("mesodesk.settings")
 
 SETTINGS_VERSION = 2
@@ -53,6 +55,8 @@ class Settings:
     notifications: dict[str, Any] = field(default_factory=dict)
     #: the trading section (mesodesk.ui.trading): guard limits and the shortcut map
     trading: dict[str, Any] = field(default_factory=dict)
+    #: underlying -> beta against the S&P 500, for beta-weighted risk graphs
+    betas: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_BETAS))
     version: int = SETTINGS_VERSION
 
     def normalized(self) -> Settings:
@@ -65,6 +69,7 @@ class Settings:
             self.notifications = {}
         if not isinstance(self.trading, dict):
             self.trading = {}
+        self.betas = betas_from_settings(self.betas)
         return self
 
 

@@ -1,9 +1,15 @@
 """The strategy language, shared by the simulator and the client (standard library only):
-the expression parser/evaluator, the ScriptEngine variable catalog and the static
-checks of a StrategyDefinition."""
+the expression parser/evaluator, the ScriptEngine variable catalog, the static
+checks of a StrategyDefinition and the size limits of expressions (:mod:`.limits`)."""
 
 from mesodesk.lang.check import PREFIX, check_definition, merge_errors
-from mesodesk.lang.expressions import Expression, ExpressionError, compile_expression, evaluate
+from mesodesk.lang.expressions import (
+    Expression,
+    ExpressionError,
+    compile_expression,
+    evaluate,
+    parse_expression,
+)
 from mesodesk.lang.variables import (
     BUILTINS,
     EXPIRATION_FIELDS,
@@ -29,4 +35,5 @@ __all__ = [
     "compile_expression",
     "evaluate",
     "merge_errors",
+    "parse_expression",
 ]

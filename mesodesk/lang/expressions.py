@@ -16,30 +16,44 @@ Semantics follow Lua: ``and``/``or`` return one of their operands, only ``nil``
 and ``false`` are falsy (``0`` is true). Deviations, chosen for safety: division
 or modulo by zero and math domain errors raise :class:`ExpressionError` instead
 of producing inf/nan.
+
+Size: the limits of :mod:`mesodesk.lang.limits` (length, terms, nesting depth) are
+refused with an :class:`ExpressionError` naming the limit. A left-associative run
+(``a + b - c``, ``x and y and z``) is one flat :class:`_Chain` node evaluated in a
+loop, so parsing, evaluation and name collection recurse only per nesting level,
+never per term. Parsed expressions are cached within a character budget
+(:data:`CACHE_CHARS`); :func:`parse_expression` parses without caching (checks of
+definitions that may be refused).
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterator, Mapping
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
+
+from mesodesk.lang.limits import EXPRESSION_LENGTH, EXPRESSION_TERMS, NESTING_DEPTH
 
 __all__ = [
+    "CACHE_CHARS",
     "Expression",
     "ExpressionError",
     "Value",
     "compile_expression",
     "evaluate",
     "is_truthy",
+    "parse_expression",
 ]
 
 Value = float | bool | None
 
-MAX_SOURCE = 10_000
-MAX_DEPTH = 100
+#: Characters of source the parse cache holds at most (least recently used first out).
+CACHE_CHARS = 200_000
+_SHOWN_SOURCE = 120
 
 
 class ExpressionError(ValueError):
@@ -50,8 +64,15 @@ class ExpressionError(ValueError):
         self.position = position
         self.source = source
         where = f" at position {position}" if position is not None else ""
-        text = f" in {source!r}" if source is not None else ""
+        text = f" in {_shown(source)}" if source is not None else ""
         super().__init__(f"{message}{where}{text}")
+
+
+def _shown(source: str) -> str:
+    """``source`` quoted for a message; a long one shortened."""
+    if len(source) <= _SHOWN_SOURCE:
+        return repr(source)
+    return f"{source[:_SHOWN_SOURCE]!r}... ({len(source):,} characters)"
 
 
 # ------------------------------------------------------------------ tokenizer
@@ -63,14 +84,14 @@ _TOKEN = re.compile(
   | (?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
   | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
   | (?P<op>==|~=|!=|<=|>=|[-+*/%^<>(),.])
+  | (?P<bad>.)
     """,
-    re.VERBOSE,
+    re.VERBOSE | re.DOTALL,
 )
 _KEYWORDS = frozenset({"and", "or", "not", "true", "false", "nil"})
 
 
-@dataclass(frozen=True)
-class _Tok:
+class _Tok(NamedTuple):
     kind: str  # num | name | op | kw | eof
     text: str
     pos: int
@@ -78,21 +99,18 @@ class _Tok:
 
 def _tokenize(source: str) -> list[_Tok]:
     out: list[_Tok] = []
-    i = 0
-    while i < len(source):
-        m = _TOKEN.match(source, i)
-        if m is None:
-            ch = source[i]
-            if ch in "\"'[":
-                raise ExpressionError("strings and indexing are not supported", i, source)
-            raise ExpressionError(f"unexpected character {ch!r}", i, source)
+    for m in _TOKEN.finditer(source):
         kind = m.lastgroup or ""
-        text = m.group()
+        if kind == "ws" or kind == "comment":
+            continue
+        text, i = m.group(), m.start()
+        if kind == "bad":
+            if text in "\"'[":
+                raise ExpressionError("strings and indexing are not supported", i, source)
+            raise ExpressionError(f"unexpected character {text!r}", i, source)
         if kind == "name" and text in _KEYWORDS:
             kind = "kw"
-        if kind not in ("ws", "comment"):
-            out.append(_Tok(kind, text, i))
-        i = m.end()
+        out.append(_Tok(kind, text, i))
     out.append(_Tok("eof", "", len(source)))
     return out
 
@@ -108,8 +126,8 @@ def _round(x: float, digits: float = 0) -> float:
 _FUNCTIONS: dict[str, tuple[Callable[..., float], int, int]] = {
     # name: (function, min args, max args)
     "abs": (abs, 1, 1),
-    "min": (min, 1, 64),
-    "max": (max, 1, 64),
+    "min": (lambda *args: min(args), 1, 64),  # min(x) of one number is that number
+    "max": (lambda *args: max(args), 1, 64),
     "floor": (lambda x: float(math.floor(x)), 1, 1),
     "ceil": (lambda x: float(math.ceil(x)), 1, 1),
     "round": (_round, 1, 2),
@@ -125,35 +143,45 @@ _CONSTANTS = {"math.pi": math.pi, "math.huge": math.inf}
 # ------------------------------------------------------------------ nodes
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Node:
     pos: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Const(_Node):
     value: Value
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Var(_Node):
     name: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Unary(_Node):
     op: str
     operand: _Node
 
 
-@dataclass(frozen=True)
-class _Binary(_Node):
+@dataclass(frozen=True, slots=True)
+class _Step:
+    """``<op> operand`` applied to the value so far; ``pos`` is the operator's."""
+
+    pos: int
     op: str
-    left: _Node
-    right: _Node
+    operand: _Node
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
+class _Chain(_Node):
+    """A left-associative run: ``first``, then each step in order (``a + b - c``)."""
+
+    first: _Node
+    steps: tuple[_Step, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class _Call(_Node):
     name: str
     args: tuple[_Node, ...]
@@ -175,6 +203,7 @@ class _Parser:
         self.toks = _tokenize(source)
         self.i = 0
         self.depth = 0
+        self.terms = 0
 
     def error(self, message: str, tok: _Tok) -> ExpressionError:
         return ExpressionError(message, tok.pos, self.source)
@@ -187,6 +216,13 @@ class _Parser:
         tok = self.toks[self.i]
         self.i += 1
         return tok
+
+    def term(self, tok: _Tok) -> None:
+        """Count one operand or operator against the size limit."""
+        self.terms += 1
+        if self.terms > EXPRESSION_TERMS.value:
+            raise ExpressionError(f"exceeds the {EXPRESSION_TERMS.name} of {EXPRESSION_TERMS.describe()}",
+                                  tok.pos)
 
     def expect(self, text: str) -> _Tok:
         tok = self.tok
@@ -205,22 +241,27 @@ class _Parser:
 
     def expr(self, rbp: int) -> _Node:
         self.depth += 1
-        if self.depth > MAX_DEPTH:
-            raise self.error("expression is nested too deeply", self.tok)
-        left = self.nud(self.advance())
+        if self.depth > NESTING_DEPTH.value:
+            raise ExpressionError(f"expression is nested too deeply: exceeds the {NESTING_DEPTH.name} of "
+                                  f"{NESTING_DEPTH.value} levels", self.tok.pos)
+        first = self.nud(self.advance())
+        steps: list[_Step] = []
         while True:
             tok = self.tok
             bp = _BINARY_BP.get(tok.text) if tok.kind in ("op", "kw") else None
             if bp is None or bp <= rbp:
                 break
             self.advance()
+            self.term(tok)
             # '^' is right associative: parse its right side at one less.
             right = self.expr(bp - 1 if tok.text == "^" else bp)
-            left = _Binary(tok.pos, "~=" if tok.text == "!=" else tok.text, left, right)
+            steps.append(_Step(tok.pos, "~=" if tok.text == "!=" else tok.text, right))
         self.depth -= 1
-        return left
+        return _Chain(first.pos, first, tuple(steps)) if steps else first
 
     def nud(self, tok: _Tok) -> _Node:
+        if tok.text != "(":
+            self.term(tok)
         if tok.kind == "num":
             return _Const(tok.pos, float(tok.text))
         if tok.kind == "kw":
@@ -293,10 +334,10 @@ class _Evaluator:
         self.source = source
         self.env = env
 
-    def fail(self, message: str, node: _Node) -> ExpressionError:
+    def fail(self, message: str, node: _Node | _Step) -> ExpressionError:
         return ExpressionError(message, node.pos, self.source)
 
-    def number(self, value: Value, node: _Node, what: str) -> float:
+    def number(self, value: Value, node: _Node | _Step, what: str) -> float:
         if value is None or isinstance(value, bool):
             raise self.fail(f"attempt to {what} a {_type_name(value)} value", node)
         return value
@@ -306,16 +347,30 @@ class _Evaluator:
             return node.value
         if isinstance(node, _Var):
             return self.var(node)
+        if isinstance(node, _Chain):
+            return self.chain(node)
         if isinstance(node, _Unary):
             operand = self.eval(node.operand)
             if node.op == "not":
                 return not is_truthy(operand)
             return -self.number(operand, node, "negate")
-        if isinstance(node, _Binary):
-            return self.binary(node)
         if isinstance(node, _Call):
             return self.call(node)
         raise self.fail("invalid expression node", node)  # pragma: no cover
+
+    def chain(self, node: _Chain) -> Value:
+        """Left to right, as nested left-associative operators would (``and``/``or`` short-circuit)."""
+        value = self.eval(node.first)
+        for step in node.steps:
+            if step.op == "and":
+                if is_truthy(value):
+                    value = self.eval(step.operand)
+            elif step.op == "or":
+                if not is_truthy(value):
+                    value = self.eval(step.operand)
+            else:
+                value = self.binary(step, value, self.eval(step.operand))
+        return value
 
     def var(self, node: _Var) -> Value:
         if node.name not in self.env:
@@ -330,15 +385,9 @@ class _Evaluator:
         except (TypeError, ValueError):
             raise self.fail(f"variable {node.name!r} is not a number", node) from None
 
-    def binary(self, node: _Binary) -> Value:
+    def binary(self, node: _Step, left: Value, right: Value) -> Value:
+        """A non-logical operator ``node.op`` on two evaluated operands."""
         op = node.op
-        if op == "and":
-            left = self.eval(node.left)
-            return self.eval(node.right) if is_truthy(left) else left
-        if op == "or":
-            left = self.eval(node.left)
-            return left if is_truthy(left) else self.eval(node.right)
-        left, right = self.eval(node.left), self.eval(node.right)
         if op == "==":
             return left == right and type(left) is type(right)
         if op == "~=":
@@ -381,7 +430,7 @@ class _Evaluator:
             raise self.fail(f"{node.name}(): {exc}", node) from None
         return self.finite(result, node)
 
-    def finite(self, value: float, node: _Node) -> float:
+    def finite(self, value: float, node: _Node | _Step) -> float:
         if math.isnan(value):
             raise self.fail("result is not a number", node)
         return value
@@ -390,17 +439,22 @@ class _Evaluator:
 # ------------------------------------------------------------------ public API
 
 
-def _names(node: _Node) -> Iterator[str]:
-    if isinstance(node, _Var):
-        yield node.name
-    elif isinstance(node, _Unary):
-        yield from _names(node.operand)
-    elif isinstance(node, _Binary):
-        yield from _names(node.left)
-        yield from _names(node.right)
-    elif isinstance(node, _Call):
-        for arg in node.args:
-            yield from _names(arg)
+def _names(root: _Node) -> frozenset[str]:
+    """Every variable name in the tree (an explicit stack: no recursion)."""
+    names: set[str] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, _Var):
+            names.add(node.name)
+        elif isinstance(node, _Unary):
+            stack.append(node.operand)
+        elif isinstance(node, _Chain):
+            stack.append(node.first)
+            stack.extend(step.operand for step in node.steps)
+        elif isinstance(node, _Call):
+            stack.extend(node.args)
+    return frozenset(names)
 
 
 @dataclass(frozen=True)
@@ -426,21 +480,68 @@ class Expression:
         return is_truthy(self.evaluate(env))
 
 
-@lru_cache(maxsize=4096)
-def _compile(source: str) -> Expression:
-    if len(source) > MAX_SOURCE:
-        raise ExpressionError(f"expression longer than {MAX_SOURCE} characters")
-    root = _Parser(source).parse()
-    return Expression(source, root, frozenset(_names(root)))
-
-
-def compile_expression(source: str | float | int) -> Expression:
-    """Parse ``source`` once (cached). JSON numbers are accepted as constant expressions."""
+def _source_text(source: str | float | int) -> str:
     if isinstance(source, bool) or not isinstance(source, (str, int, float)):
         raise ExpressionError(f"an expression must be a string or a number, got {type(source).__name__}")
     if not isinstance(source, str):
         source = repr(source) if isinstance(source, float) else str(source)
-    return _compile(source)
+    return source
+
+
+def _parse(source: str) -> Expression:
+    if len(source) > EXPRESSION_LENGTH.value:
+        raise ExpressionError(f"exceeds the {EXPRESSION_LENGTH.name} of {EXPRESSION_LENGTH.describe()} "
+                              f"(it has {len(source):,})")
+    root = _Parser(source).parse()
+    return Expression(source, root, _names(root))
+
+
+class _ParseCache:
+    """Least-recently-used parsed expressions within a budget of source characters (memory
+    grows with the source length); thread-safe. Failed parses are not kept."""
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self.chars = 0
+        self._items: OrderedDict[str, Expression] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, source: str) -> Expression:
+        with self._lock:
+            found = self._items.get(source)
+            if found is not None:
+                self._items.move_to_end(source)
+                return found
+        expr = _parse(source)
+        with self._lock:
+            if source not in self._items:
+                self._items[source] = expr
+                self.chars += len(source)
+                while self.chars > self.budget and len(self._items) > 1:
+                    old, _ = self._items.popitem(last=False)
+                    self.chars -= len(old)
+        return expr
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self.chars = 0
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+_cache = _ParseCache(CACHE_CHARS)
+
+
+def parse_expression(source: str | float | int) -> Expression:
+    """Parse ``source`` without caching: for checks of text that may be refused."""
+    return _parse(_source_text(source))
+
+
+def compile_expression(source: str | float | int) -> Expression:
+    """Parse ``source`` once (cached). JSON numbers are accepted as constant expressions."""
+    return _cache.get(_source_text(source))
 
 
 def evaluate(source: str | float | int, env: Mapping[str, Any]) -> Value:

@@ -19,13 +19,15 @@ At (or after) a leg's settlement ``V`` is its intrinsic value, so the curve at t
 last expiration of a single-expiry position is its exact payoff.
 
 Positions on different underlyings can be combined: the grid is a relative move
-``m`` applied to every underlying (``S_u = spot_u * (1 + m)``).
+``m`` applied to every underlying (``S_u = spot_u * (1 + m)``), or, beta-weighted to an
+index (``betas`` given), a move ``m`` of the index that moves each underlying by
+``beta_u * m`` (``S_u = spot_u * (1 + beta_u * m)``); the greeks are then index-equivalent
+(delta scaled by ``spot_u * beta_u / spot_index``, gamma by its square).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
@@ -33,6 +35,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import numpy.typing as npt
 
+from mesodesk.quant.beta_weighting import EXPECTED_MOVES_SHOWN, expected_move, expected_move_range
 from mesodesk.quant.black_scholes import bs_greeks, bs_price
 
 __all__ = [
@@ -205,7 +208,12 @@ class RiskModel:
         reference: str | None = None,
         realized: float | None = None,
         pnl_offset: float = 0.0,
+        betas: dict[str, float] | None = None,
+        iv: float | None = None,
     ) -> None:
+        """``betas``: underlying -> beta against ``reference`` (the index, whose spot must be in
+        ``spots``): the grid is then the index's move (see the module docstring). ``iv``: the
+        IV (decimal) the default x-range is sized with (see :meth:`implied_vol`)."""
         self.legs = list(legs)
         self.spots = dict(spots)
         self.now = now
@@ -219,6 +227,10 @@ class RiskModel:
         self.underlyings = sorted({leg.underlying for leg in self.legs})
         self.reference = reference or (self.underlyings[0] if self.underlyings else "")
         self.spot = float(self.spots.get(self.reference, 0.0))
+        self.betas = dict(betas) if betas is not None else None
+        self.iv = iv
+        if self.betas is not None and self.spot <= 0:
+            raise ValueError(f"no price for {self.reference}: cannot beta-weight to it")
         n = len(live)
         self._k = np.array([leg.strike for leg in live], dtype=np.float64)
         self._call = np.array([leg.is_call for leg in live], dtype=bool)
@@ -228,11 +240,22 @@ class RiskModel:
         self._spot = np.array([self.spots.get(leg.underlying, self.spot) for leg in live], dtype=np.float64)
         self._q = np.array([yields.get(leg.underlying, 0.0) for leg in live], dtype=np.float64)
         self._exp = [leg.expiration for leg in live]
+        self._beta = np.array([self.beta(leg.underlying) for leg in live], dtype=np.float64)
+        # d(S_u)/d(S_index): converts each leg's greeks into index units (1 when not weighted)
+        self._to_index = (self._spot * self._beta / self.spot) if self.beta_weighted else np.ones(n)
+
+    @property
+    def beta_weighted(self) -> bool:
+        return self.betas is not None
+
+    def beta(self, underlying: str) -> float:
+        """The beta a leg on ``underlying`` moves with (1 when not beta-weighted)."""
+        return 1.0 if self.betas is None else float(self.betas.get(underlying, 1.0))
 
     @property
     def mixed(self) -> bool:
-        """True when the legs span several underlyings (the x axis is then a % move)."""
-        return len(self.underlyings) > 1
+        """True when the legs span several underlyings and are not beta-weighted (the x axis is a % move)."""
+        return len(self.underlyings) > 1 and not self.beta_weighted
 
     @property
     def expirations(self) -> list[dt.datetime]:
@@ -246,17 +269,32 @@ class RiskModel:
         """Each open leg's time to expiration (years) as seen from ``when``."""
         return np.array([years_between(when, e) for e in self._exp], dtype=np.float64)
 
+    def implied_vol(self) -> float:
+        """The IV the x-range is sized with (a decimal, in index terms when beta-weighted):
+        :attr:`iv` when given, else the open option legs' IV weighted by ``|qty × multiplier|``
+        (the simulator's position IV), each divided by its beta."""
+        if self.iv is not None:
+            return self.iv
+        option = self._sigma > 0
+        weight = np.abs(self._scale[option])
+        if not weight.size or not weight.sum():
+            return 0.2
+        return float(np.sum(weight * self._sigma[option] / self._beta[option]) / weight.sum())
+
+    def days_to_expiration(self) -> float:
+        """Calendar days from ``now`` to the first expiration (30 with no open option leg)."""
+        exp = self.first_expiration
+        return 30.0 if exp is None else years_between(self.now, exp) * 365.0
+
+    def x_range(self, moves: float = EXPECTED_MOVES_SHOWN) -> tuple[float, float]:
+        """The default view: ``spot ± moves`` expected moves (``EM = S × IV × sqrt(DTE / 365)``)."""
+        return expected_move_range(self.spot, self.implied_vol(), self.days_to_expiration(), moves)
+
     def move_grid(self, n: int = 400, width: float | None = None) -> FloatArray:
-        """Relative moves around the spot: +-``width`` (default: 3.5 sd of the first expiry, strikes covered)."""
+        """Relative moves around the spot: +-``width`` (default: one expected move beyond :meth:`x_range`)."""
         if width is None:
-            exp = self.first_expiration
-            t = years_between(self.now, exp) if exp is not None else 30 / 365
-            sigma = float(np.max(self._sigma)) if self._sigma.size else 0.2
-            width = 3.5 * max(sigma, 0.05) * math.sqrt(max(t, 2 / 365))
-            if self._k.size and self.spot > 0 and not self.mixed:
-                far = float(np.max(np.abs(self._k / self.spot - 1.0)))
-                width = max(width, far * 1.25)
-            width = min(max(width, 0.01), 0.9)
+            em = expected_move(1.0, self.implied_vol(), self.days_to_expiration())
+            width = min(max((EXPECTED_MOVES_SHOWN + 1.0) * em, 0.01), 0.9)
         return np.linspace(-width, width, n)
 
     def offset_weights(self, dates: Sequence[dt.datetime]) -> FloatArray:
@@ -290,7 +328,8 @@ class RiskModel:
             flat = zero + self.realized
             return RiskSurface(moves, prices, list(dates), flat, zero, zero.copy(), zero.copy(), zero.copy(),
                                list(labels))
-        s = (self._spot[:, None] * (1.0 + moves[None, :]))[None, :, :]  # (1, L, P)
+        leg_moves = np.maximum(1.0 + self._beta[:, None] * moves[None, :], 0.0)  # a price never goes below 0
+        s = (self._spot[:, None] * leg_moves)[None, :, :]  # (1, L, P)
         t = np.array([self.years(d) for d in dates], dtype=np.float64)[:, :, None]  # (D, L, 1)
         k = self._k[None, :, None]
         c = self._call[None, :, None]
@@ -300,7 +339,8 @@ class RiskModel:
         offset = (self.pnl_offset * self.offset_weights(dates))[:, None]  # (D, 1)
         if greeks:
             g = bs_greeks(c, s, k, t, sig, self.rate, q)
-            value, delta, gamma, theta, vega = g.price, g.delta, g.gamma, g.theta, g.vega
+            to_index = self._to_index[None, :, None]
+            value, delta, gamma, theta, vega = g.price, g.delta * to_index, g.gamma * to_index ** 2, g.theta, g.vega
             pnl = np.sum(value * scale, axis=1) - self._cost + self.realized + offset
             return RiskSurface(
                 moves, prices, list(dates), pnl,
@@ -322,6 +362,6 @@ class RiskModel:
 
     def expiration_breakevens(self) -> list[float]:
         """Exact expiration breakevens when every open leg shares one underlying and expiration."""
-        if self.mixed or len(set(self._exp)) > 1:
-            return []
+        if self.underlyings != [self.reference] or len(set(self._exp)) > 1:
+            return []  # several underlyings, or one beta-weighted to another index: sampled instead
         return expiration_breakevens(self.legs, self.realized if self._realized_given else None)

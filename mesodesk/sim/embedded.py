@@ -104,6 +104,7 @@ class EmbeddedSimulator:
         """Start the child process now (synchronously, e.g. before the GUI's heavy imports).
 
         ``start()`` then only waits for it to be ready. Spawning is a fork+exec: milliseconds.
+        Raises :class:`SimulatorError` (one line) when its folder or log cannot be created.
         """
         if self.process is not None:
             return
@@ -113,7 +114,11 @@ class EmbeddedSimulator:
                 "--api-key-env", TOKEN_ENV, "--speed", str(self.speed), "--ready-json", "--exit-with-stdin"]
         if self.seed is not None:
             args += ["--seed", str(self.seed)]
-        log_fd = self._open_log()
+        try:
+            log_fd = self._open_log()
+        except OSError as exc:
+            raise SimulatorError(f"the embedded simulator cannot use its folder {self.data_dir}: "
+                                 f"{exc.strerror or exc}") from exc
         try:
             if self.spawns:
                 os.write(log_fd, f"--- restarted by mesodesk (start {self.spawns + 1}) ---\n".encode())
@@ -121,6 +126,8 @@ class EmbeddedSimulator:
                 simulator_command(args), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log_fd,
                 env={**os.environ, TOKEN_ENV: self._token},
             )
+        except OSError as exc:
+            raise SimulatorError(f"the embedded simulator could not be started: {exc.strerror or exc}") from exc
         finally:
             os.close(log_fd)
         self.spawns += 1
@@ -128,7 +135,7 @@ class EmbeddedSimulator:
     async def start(self, timeout: float = 30.0) -> SimulatorEndpoint:
         """Spawn (unless already spawned) and wait until the simulator prints its URL.
 
-        Raises :class:`SimulatorError` (with the last log lines) when it exits or hangs."""
+        Raises :class:`SimulatorError` (with the last log lines) when it cannot be spawned, exits or hangs."""
         self.spawn(self.port)  # a fork+exec; the slow part, start-up, is awaited below
         process = self.process
         assert process is not None

@@ -92,8 +92,12 @@ class IdempotencyService:
         return record
 
     def _save(self, record: IdempotencyRecord) -> None:
+        self.store.after_rollback(self._reload)  # e.g. a full disk at COMMIT: no phantom record
         self.store.put("idempotency", record.idempotency_key, record)
         self.records[record.idempotency_key] = record
+
+    def _reload(self) -> None:
+        self.records = self.store.load_all("idempotency", IdempotencyRecord)
 
     @staticmethod
     def response_data(record: IdempotencyRecord) -> Any:

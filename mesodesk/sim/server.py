@@ -23,7 +23,13 @@ from mesodesk.sim.idempotency import IdempotencyService
 from mesodesk.sim.market import Market
 from mesodesk.sim.pricing import PositionPricer
 from mesodesk.sim.seed import seed_world
-from mesodesk.sim.signalr import SignalRServer, constant_time_token_check
+from mesodesk.sim.signalr import (
+    SignalRServer,
+    WeakKeyError,
+    check_key_strength,
+    constant_time_token_check,
+    is_loopback,
+)
 from mesodesk.sim.store import Store
 from mesodesk.sim.ticker import MarketTicker
 from mesodesk.sim.world import World
@@ -31,6 +37,8 @@ from mesodesk.sim.world import World
 log = logging.getLogger("mesodesk.sim")
 
 DB_NAME = "mesolive-sim.sqlite3"
+
+__all__ = ["DB_NAME", "SimulatorServer", "WeakKeyError", "check_key_strength", "is_loopback"]
 
 
 class SimulatorServer:
@@ -49,10 +57,12 @@ class SimulatorServer:
         client_timeout: float = 30.0,
         bench: bool = False,
         wire_dialect: WireDialect | str | None = None,
+        request_header_timeout: float = 10.0,
     ) -> None:
         """``wire_dialect``: how results, stream items and events are written (a
         :class:`WireDialect` or its spec such as ``"camel+int-enums"``; default: PascalCase
-        names and enum names, as MesoLive documents them)."""
+        names and enum names, as MesoLive documents them). ``request_header_timeout``: seconds a
+        connection may take to send a complete HTTP request before it is closed."""
         if isinstance(wire_dialect, str):
             wire_dialect = WireDialect.parse(wire_dialect)
         self.wire_dialect = wire_dialect or WireDialect()
@@ -70,12 +80,14 @@ class SimulatorServer:
             IdempotencyService(self.store), wire_dialect=self.wire_dialect,
         )
         self._build_services()
+        self._api_key = api_key
         self.signalr = SignalRServer(
             authenticate=constant_time_token_check(api_key),
             dumps=self.wire_dialect.dumps,
             keep_alive_interval=keep_alive_interval,
             client_timeout=client_timeout,
             max_message_size=4 << 20,
+            request_header_timeout=request_header_timeout,
         )
         self.signalr.add_hub(HUB_PATHS["control"], build_control_hub(self.context))
         self.signalr.add_hub(HUB_PATHS["data"], build_data_hub(self.context))
@@ -132,6 +144,8 @@ class SimulatorServer:
         return self.signalr.port
 
     async def start(self, host: str = "127.0.0.1", port: int = 0, ssl_context: ssl.SSLContext | None = None) -> None:
+        """Listen on ``host:port``; raises :class:`WeakKeyError` if the API key is too weak for ``host``."""
+        check_key_strength(self._api_key, host)
         await self.signalr.start(host=host, port=port, ssl_context=ssl_context)
         self.events.start()
         self.ticker.start()

@@ -24,7 +24,11 @@ Every ``interval`` seconds (real time; the first pass after one interval) or on
 
 Only transitions are published. A statement that fails to evaluate raises an
 ``ErrorEvent`` (ErrorId stable per scope + statement) and clears it (same ErrorId)
-once it evaluates again or its scope disappears. Signals whose scope disappears
+once it evaluates again or its scope disappears. Each scope (a position; a strategy on
+an account) is evaluated on its own: anything else that goes wrong there becomes that
+scope's ``ErrorEvent`` (statement ``(position signals)``/``(entry signal)``, logged once
+while it keeps failing) and leaves its signals as they were; other scopes are not
+affected. Signals whose scope disappears
 (position closed, strategy deleted or deactivated) are switched Off. The active
 On/Raised events are persisted (meta key ``signals:active``), so a restart neither
 loses nor repeats them; ``active_signals()``/``active_errors()`` give them to the
@@ -40,6 +44,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from mesodesk.contract import (
@@ -79,6 +84,8 @@ from mesodesk.sim.world import PositionRecord
 log = logging.getLogger("mesodesk.sim.signals")
 
 STATE_KEY = "signals:active"
+POSITION_STATEMENT = "(position signals)"
+ENTRY_STATEMENT = "(entry signal)"
 _ERROR_NS = uuid.UUID("6f0c2b1e-4a57-4d0b-9a59-2f4f7d1c8e31")
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -100,6 +107,7 @@ class SignalService:
         self.store = ctx.world.store
         self._signals: dict[str, MesoLiveEvent] = {}
         self._errors: dict[str, ErrorEvent] = {}
+        self._failing: dict[str, str] = {}  # scope -> what went wrong (logged once while it lasts)
         self._task: asyncio.Task[None] | None = None
         self._load()
 
@@ -126,23 +134,42 @@ class SignalService:
         """One full pass; events and the persisted state commit together."""
         seen = _Pass()
         world = self.ctx.world
+        failing: dict[str, str] = {}
         with self.store.tx():
             for position in list(world.open_positions()):
                 strategy = world.strategies.get(position.live_strategy_id)
                 if strategy is None:
                     continue
-                try:
-                    self._position(strategy, position, seen)
-                except Exception:
-                    log.exception("evaluating position %s failed", position.id)
-                    seen.signals |= {k for k in self._signals if k.startswith(f"pos:{position.id}:")}
-                    seen.failed |= {k for k in self._errors if k.startswith(f"pos:{position.id}|")}
+                fields = {"strategy_id": strategy.id, "strategy_name": strategy.name, "position_id": position.id,
+                          "position_name": position.name, "broker_account_id": position.broker_account_id}
+                self._guarded(f"pos:{position.id}", fields, ConditionType.Exit, POSITION_STATEMENT, seen, failing,
+                              partial(self._position, strategy, position, seen))
             for strategy in list(world.strategies.values()):
                 for account in strategy.active_on_accounts:
                     if account in world.accounts:
-                        self._entry(strategy, account, seen)
+                        fields = {"strategy_id": strategy.id, "strategy_name": strategy.name,
+                                  "broker_account_id": account}
+                        self._guarded(f"entry:{strategy.id}:{account}", fields, ConditionType.Entry, ENTRY_STATEMENT,
+                                      seen, failing, partial(self._entry, strategy, account, seen))
             self._retire(seen)
             self._save()
+        for scope in self._failing.keys() - failing.keys():
+            log.info("signals of %s evaluate again", scope)
+        self._failing = failing
+
+    def _guarded(self, scope: str, fields: Mapping[str, Any], kind: ConditionType, statement: str, seen: _Pass,
+                 failing: dict[str, str], evaluate: Callable[[], None]) -> None:
+        """Evaluate one scope; a failure becomes its ErrorEvent and keeps its signals as they were."""
+        try:
+            evaluate()
+        except Exception as exc:
+            problem = f"{type(exc).__name__}: {exc}"[:500]
+            if self._failing.get(scope) != problem:
+                log.exception("evaluating the signals of %s failed", scope)
+            failing[scope] = problem
+            seen.signals |= {k for k in self._signals if k == scope or k.startswith(f"{scope}:")}
+            seen.failed |= {k for k in self._errors if k.startswith(f"{scope}|")}
+            self._error(scope, fields, kind, statement, f"internal error: {problem}", seen)
 
     # ------------------------------------------------------------ persistence
     def _load(self) -> None:

@@ -8,6 +8,7 @@ import logging
 from collections.abc import Callable
 
 from mesodesk.sim.market import Market
+from mesodesk.sim.store import StorageFull
 
 log = logging.getLogger("mesodesk.sim.ticker")
 
@@ -52,5 +53,7 @@ class MarketTicker:
             await asyncio.sleep(self.interval)
             try:
                 self.tick()
+            except StorageFull:  # the store logged it once; the market keeps moving
+                pass
             except Exception:
                 log.exception("market step failed")

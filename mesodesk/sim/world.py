@@ -27,6 +27,11 @@ PositionRecord = LivePositionDetails
 class World:
     def __init__(self, store: Store) -> None:
         self.store = store
+        self._load()
+
+    def _load(self) -> None:
+        """(Re)read every entity; after a rolled-back transaction the maps equal the database again."""
+        store = self.store
         self.accounts: dict[str, LiveAccount] = store.load_all("accounts", LiveAccount)
         self.agents: dict[str, AgentInfo] = store.load_all("agents", AgentInfo)
         self.strategies: dict[int, LiveStrategy] = store.load_all("strategies", LiveStrategy)
@@ -41,19 +46,28 @@ class World:
         return not self.accounts
 
     # -- writes ---------------------------------------------------------------
+    def _undo_on_rollback(self) -> None:
+        """Each save updates the maps at once; if its transaction rolls back (an error, a full
+        disk at COMMIT), re-read them so they never show what the database does not hold."""
+        self.store.after_rollback(self._load)
+
     def save_account(self, account: LiveAccount) -> None:
+        self._undo_on_rollback()
         self.store.put("accounts", account.broker_account_id, account)
         self.accounts[account.broker_account_id] = account
 
     def save_agent(self, key: str, agent: AgentInfo) -> None:
+        self._undo_on_rollback()
         self.store.put("agents", key, agent)
         self.agents[key] = agent
 
     def save_strategy(self, strategy: LiveStrategy) -> None:
+        self._undo_on_rollback()
         self.store.put("strategies", strategy.id, strategy)
         self.strategies[strategy.id] = strategy
 
     def save_position(self, position: PositionRecord) -> None:
+        self._undo_on_rollback()
         record = position.model_copy(update={"legs": []})
         self.store.put(
             "positions", record.id, record,
@@ -62,6 +76,7 @@ class World:
         self.positions[record.id] = record
 
     def save_leg(self, leg: LiveLeg) -> None:
+        self._undo_on_rollback()
         self.store.put("legs", leg.id, leg, position_id=leg.live_position_id)
         if leg.id not in self.legs:
             self._legs_by_position.setdefault(leg.live_position_id, []).append(leg.id)

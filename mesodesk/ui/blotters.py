@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from mesodesk.core.formatting import local_zone_name
+from mesodesk.core.formatting import fmt_time_compact, local_zone_name
 from mesodesk.core.state import contract_text
+from mesodesk.core.totals import POSITION_GROUPINGS
 from mesodesk.core.trading.pricing import order_side
 from mesodesk.ui.models.columns import (
     Column,
@@ -82,8 +83,11 @@ POSITION_COLUMNS = [
     pnl("theta", "Theta", lambda r: r.greek("theta")),
     number("vega", "Vega", lambda r: r.greek("vega")),
     Column("dit", "DIT", lambda r: r.days_in_trade, fmt_int, numeric=True, tooltip="Days in trade"),
-    Column("opened", f"Opened ({ZONE})", lambda r: r.summary.created_at, fmt_time),
+    Column("opened", f"Opened ({ZONE})", lambda r: r.summary.created_at, fmt_time_compact),
 ]
+
+#: summed in the Positions totals row and group subtotals (a closed position has no greeks)
+POSITION_TOTALS = ("pnl", "realized", "delta", "gamma", "theta", "vega")
 
 LEG_COLUMNS = [
     integer("id", "Id", lambda r: r.id),
@@ -102,7 +106,7 @@ LEG_COLUMNS = [
     number("iv", "IV %", lambda r: r.greek("iv"), places=1),
     integer("group", "Group", lambda r: r.leg.leg_group_id, tooltip="Leg group (combo order)"),
     Column("account", "Account", lambda r: r.leg.account_id, visible=False),
-    Column("opened", f"Opened ({ZONE})", lambda r: r.leg.created_at, fmt_time, visible=False),
+    Column("opened", f"Opened ({ZONE})", lambda r: r.leg.created_at, fmt_time_compact, visible=False),
 ]
 
 ORDER_COLUMNS = [
@@ -157,12 +161,17 @@ class BlotterSpec:
     hubs: tuple[str, ...]  # these hubs feed it: any one disconnected -> stale
     #: column key holding the position id (linked selection), or None
     position_column: str | None = None
+    #: columns summed in the totals row (and group subtotals); none: no totals row
+    total_columns: tuple[str, ...] = ()
+    #: "Group by" choices: each is the key of the column whose value names the group
+    groupings: tuple[str, ...] = ()
 
 
 BLOTTERS: dict[str, BlotterSpec] = {
     spec.key: spec
     for spec in (
-        BlotterSpec("positions", "Positions", POSITION_COLUMNS, ("control", "data")),
+        BlotterSpec("positions", "Positions", POSITION_COLUMNS, ("control", "data"),
+                    total_columns=POSITION_TOTALS, groupings=POSITION_GROUPINGS),
         BlotterSpec("legs", "Legs", LEG_COLUMNS, ("control", "data"), position_column="position"),
         BlotterSpec("orders", "Orders", ORDER_COLUMNS, ("control", "event"), position_column="position"),
         BlotterSpec("executions", "Executions", EXECUTION_COLUMNS, ("control", "event"), position_column="position"),

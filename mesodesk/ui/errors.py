@@ -5,6 +5,9 @@ and Qt virtual overrides end in), ``threading.excepthook`` and the asyncio
 loop's exception handler (unretrieved task exceptions) to :class:`ErrorHub`.
 The hub logs each one with its traceback and emits ``sig_error`` for the panel.
 
+A cancellation (``asyncio.CancelledError``: the trader cancelled a dialog, a window closed
+over its task) is no error: it is a DEBUG line.
+
 Expected failures the app explains itself (connection problems, a simulator crash) go
 through :meth:`ErrorHub.explain`: a one-line summary and plain details, no traceback.
 
@@ -82,12 +85,16 @@ class ErrorHub(QObject):
         if issubclass(exc_type, KeyboardInterrupt):
             QApplication.quit()
             return
+        if issubclass(exc_type, asyncio.CancelledError):  # a cancelled dialog or task: no error
+            log.debug("cancelled: %s", exc_type.__name__)
+            return
         self.report(f"{exc_type.__name__}: {exc}", exc.with_traceback(tb))
 
     def asyncio_handler(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
         exc = context.get("exception")
         message = str(context.get("message", "asyncio error"))
         if isinstance(exc, asyncio.CancelledError):
+            log.debug("asyncio: %s (cancelled)", message)
             return
         summary = f"{type(exc).__name__}: {exc}" if exc is not None else message
         self.report(summary, exc if isinstance(exc, BaseException) else None,

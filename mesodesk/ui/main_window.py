@@ -14,12 +14,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QPoint, QRect, QSettings, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QGuiApplication, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
+    QDialog,
     QDockWidget,
-    QInputDialog,
     QLabel,
     QMainWindow,
     QMenu,
@@ -35,13 +35,24 @@ from mesodesk.core.settings import Settings, default_config_dir, load_settings, 
 from mesodesk.core.trading.desk import TradingDesk
 from mesodesk.ui.blotters import BLOTTERS
 from mesodesk.ui.charts.placeholders import add_chart_placeholders
+from mesodesk.ui.dialog_placement import place_dialog
 from mesodesk.ui.dialogs.connection_dialog import ConnectionDialog
+from mesodesk.ui.dialogs.layout_name_dialog import LayoutNameDialog
 from mesodesk.ui.dialogs.settings_dialog import SettingsDialog
+from mesodesk.ui.docks.day_views import install_day_views
 from mesodesk.ui.docks.position_detail import PositionDetailView
 from mesodesk.ui.docks.table_dock import BlotterView, make_dock
 from mesodesk.ui.errors import ErrorHub, ErrorPanel, ErrorRecord
 from mesodesk.ui.frame_scheduler import FrameScheduler
-from mesodesk.ui.layouts import LayoutManager
+from mesodesk.ui.layouts import (
+    DefaultLayout,
+    LayoutManager,
+    arrange,
+    choose_default_layout,
+    default_window_size,
+    let_docks_shrink,
+    place_new_dock,
+)
 from mesodesk.ui.models.keyed_table_model import KeyedTableModel
 from mesodesk.ui.notify import NotificationManager, install_notifications
 from mesodesk.ui.status_bar import ConnectionStatus
@@ -53,6 +64,8 @@ if TYPE_CHECKING:
     from mesodesk.ui.charts import ChartsController
 
 RESOURCES = Path(__file__).resolve().parents[2] / "resources"
+#: the screen the offscreen platform renders for (its own virtual screen is 800x800)
+OFFSCREEN_SCREEN = QSize(1920, 1080)
 #: blotters filtered by the selected position
 LINKED = ("legs", "orders", "executions")
 
@@ -98,7 +111,7 @@ class MainWindow(QMainWindow):
         self.setObjectName("mainWindow")
         self.setWindowTitle(f"mesodesk {__version__} — {session.url}")
         self.setWindowIcon(app_icon())
-        self.resize(1440, 880)
+        self._size_to_screen()
         self.setDockNestingEnabled(True)
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowNestedDocks
                             | QMainWindow.DockOption.AllowTabbedDocks)
@@ -114,7 +127,7 @@ class MainWindow(QMainWindow):
             model.set_flash(self.settings.flash_changes, self.settings.flash_ms)
             tables[key].on_dirty(self.frames.request)
             self.frames.add(model.sync)
-            view = BlotterView(model, key)
+            view = BlotterView(model, key, total_columns=spec.total_columns, groupings=spec.groupings)
             self.models[key], self.views[key] = model, view
             self.docks[key] = make_dock(spec.title, f"{key}Dock", view)
         self.error_panel = ErrorPanel(errors)
@@ -133,7 +146,7 @@ class MainWindow(QMainWindow):
             self._chart_placeholders = add_chart_placeholders(self)
         else:
             self.build_deferred_panels()
-        self._arrange_default_layout()
+        self.day_views = install_day_views(self)  # Trade history and Today docks (mesodesk.ui.docks.day_views)
         self._build_actions()
         self._build_menus()
         self._build_toolbar()
@@ -150,8 +163,10 @@ class MainWindow(QMainWindow):
         self.server_label = self.status.server_label
         self.updates_label = self.status.updates_label
 
-        self.layouts = LayoutManager(self, self.qsettings)
-        self.layouts.capture_default()
+        # every dock exists now (install new docks above this line): lay them out, then restore
+        self.default_layout = self._arrange_default_layout()
+        self.layouts = LayoutManager(self, self.qsettings, self.docks, self.arrange_default_layout,
+                                     lambda: self.default_layout)
         self._restored_layout = self.layouts.restore_last()
         for key, view in self.views.items():
             view.restore_header_state(self.qsettings)
@@ -175,53 +190,83 @@ class MainWindow(QMainWindow):
         hints = QGuiApplication.styleHints()
         hints.colorSchemeChanged.connect(self._on_os_scheme_changed)
         self._settings_dialog: SettingsDialog | None = None
+        self._help_dialogs: dict[str, QDialog] = {}
         self._connection_dialog: ConnectionDialog | None = None
 
     # -- layout ----------------------------------------------------------------------
-    def _arrange_default_layout(self) -> None:
-        """Positions across the full width on top (every column visible); below it three
-        columns: the position's legs/orders, the charts, the event log/accounts."""
-        d = self.docks
+    def _screen_area(self) -> QRect:
+        """The screen's available area; the offscreen platform (tests, ``--screenshot``) has no
+        real screen and renders as on a full-HD one."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is None or QGuiApplication.platformName() == "offscreen":
+            return QRect(QPoint(0, 0), OFFSCREEN_SCREEN)
+        return screen.availableGeometry()
+
+    def _available_size(self) -> QSize:
+        return self._screen_area().size()
+
+    def _size_to_screen(self) -> None:
+        """The first size: the screen's available area (up to full HD), never more."""
+        area = self._screen_area()
+        size = default_window_size(area.size())
+        self.resize(size)
+        self.move(area.x() + (area.width() - size.width()) // 2, area.y() + (area.height() - size.height()) // 2)
+
+    def _fit_frame_to_screen(self) -> None:
+        """Once shown: a window manager's frame may push the window past the screen; shrink to fit."""
+        area, frame = self._screen_area(), self.frameGeometry()
+        extra = QSize(max(0, frame.width() - area.width()), max(0, frame.height() - area.height()))
+        if not extra.isNull():
+            self.resize(self.width() - extra.width(), self.height() - extra.height())
+            self.move(area.topLeft())
+
+    def _arrange_default_layout(self, available: QSize | None = None) -> DefaultLayout:
+        """The default layout for the screen (or ``available``): Positions across the top, then
+        Legs/Orders/Executions, the charts, the event log (:mod:`mesodesk.ui.layouts`)."""
         self.setCentralWidget(None)  # type: ignore[arg-type]  # docks only
-        self.addDockWidget(Qt.DockWidgetArea.TopDockWidgetArea, d["positions"])
-        self.splitDockWidget(d["positions"], d["legs"], Qt.Orientation.Vertical)
-        self.splitDockWidget(d["legs"], d["events"], Qt.Orientation.Horizontal)
-        columns = [d["legs"], d["events"]]
-        groups = {"legs": ("orders", "executions"), "events": ("accounts", "strategies", "agents", "errors")}
-        if "riskGraph" in d:  # charts installed: the middle column
-            self.splitDockWidget(d["legs"], d["riskGraph"], Qt.Orientation.Horizontal)
-            columns.insert(1, d["riskGraph"])
-            groups["riskGraph"] = ("positionChart", "greeksChart")
-            groups["events"] += ("rollups",)
-        for first, others in groups.items():
-            for key in others:
-                self.tabifyDockWidget(d[first], d[key])
-            d[first].raise_()
-        self._default_sizes = ([d["positions"], d["legs"]], [300, 520], columns,
-                               [430, 570, 440] if len(columns) == 3 else [720, 720])
-        self._apply_default_sizes()
+        plan = choose_default_layout(available or self._available_size())
+        let_docks_shrink(self.docks.values())
+        self._apply_default_sizes = arrange(self, self.docks, plan)
+        return plan
 
-    def _apply_default_sizes(self) -> None:
-        rows, heights, columns, widths = self._default_sizes
-        self.resizeDocks(rows, heights, Qt.Orientation.Vertical)
-        self.resizeDocks(columns, widths, Qt.Orientation.Horizontal)
+    def arrange_default_layout(self, available: QSize | None = None) -> None:
+        """Lay the docks out as the default layout for ``available`` (the screen's by default)."""
+        self.default_layout = self._arrange_default_layout(available)
+        QTimer.singleShot(0, self._apply_default_sizes)  # once the docks have been laid out
 
-    def reset_layout(self) -> None:
-        self.layouts.reset()
+    def reset_layout(self) -> QMessageBox:
+        """Ask, then put the default layout back (Layout → Undo reset layout undoes it once)."""
+        box = QMessageBox(QMessageBox.Icon.Question, "Reset layout",
+                          "Put every panel back to the default layout?\n"
+                          "You can undo this once with Layout → Undo reset layout.",
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, self)
+        box.setObjectName("resetLayoutConfirm")
+        box.setDefaultButton(QMessageBox.StandardButton.Yes)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.finished.connect(lambda result: self._reset_layout_answered(result == QMessageBox.StandardButton.Yes))
+        box.open()
+        return box
 
-    def _save_layout_dialog(self) -> None:
-        dialog = QInputDialog(self)
-        dialog.setObjectName("saveLayoutDialog")
-        dialog.setWindowTitle("Save layout")
-        dialog.setLabelText("Layout name:")
+    def _reset_layout_answered(self, yes: bool) -> None:
+        if yes:
+            self.layouts.reset()
+            self.action_undo_reset_layout.setEnabled(self.layouts.can_undo_reset)
+
+    def undo_reset_layout(self) -> None:
+        self.layouts.undo_reset()
+        self.action_undo_reset_layout.setEnabled(self.layouts.can_undo_reset)
+
+    def _save_layout_dialog(self) -> LayoutNameDialog:
+        dialog = LayoutNameDialog(self.layouts.names(), self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.textValueSelected.connect(self._save_named_layout)
+        dialog.sig_name_chosen.connect(self._save_named_layout)
+        place_dialog(dialog, self)
         dialog.open()
+        return dialog
 
     def _save_named_layout(self, name: str) -> None:
-        if name.strip():
-            self.layouts.save(name)
-            self._rebuild_layout_menu()
+        self.layouts.save(name)
+        self._rebuild_layout_menu()
 
     def _rebuild_layout_menu(self) -> None:
         for menu, handler in ((self.restore_layout_menu, self.layouts.restore),
@@ -263,8 +308,11 @@ class MainWindow(QMainWindow):
         self.action_clear_selection = a("actionClearSelection", "Clear position selection",
                                         self.views["positions"].table.clearSelection, "Ctrl+Shift+A",
                                         "Show all legs and orders again")
-        self.action_reset_layout = a("actionResetLayout", "&Reset to default layout", self.reset_layout,
-                                     "Ctrl+Shift+R", "Restore the default dock layout")
+        self.action_reset_layout = a("actionResetLayout", "&Reset to default layout…", self.reset_layout,
+                                     "Ctrl+Shift+R", "Restore the default dock layout (asks first)")
+        self.action_undo_reset_layout = a("actionUndoResetLayout", "&Undo reset layout", self.undo_reset_layout,
+                                          tip="Put back the layout the last reset replaced")
+        self.action_undo_reset_layout.setEnabled(False)
         self.action_save_layout = a("actionSaveLayout", "&Save layout as…", self._save_layout_dialog,
                                     "Ctrl+Shift+S", "Save the current dock layout under a name")
         self.action_toggle_theme = a("actionToggleTheme", "Toggle dark/light", self._toggle_theme,
@@ -274,6 +322,12 @@ class MainWindow(QMainWindow):
         self.action_flash.setChecked(self.settings.flash_changes)
         self.action_find = a("actionFind", "&Find in blotter", self._focus_filter, QKeySequence.StandardKey.Find)
         self.action_about = a("actionAbout", "&About mesodesk", self._about)
+        self.action_user_guide = a("actionUserGuide", "&User guide", self.open_user_guide,
+                                   QKeySequence.StandardKey.HelpContents, "How mesodesk works, offline")
+        if self.action_user_guide.shortcut().isEmpty():
+            self.action_user_guide.setShortcut(QKeySequence("F1"))
+        self.action_shortcuts = a("actionKeyboardShortcuts", "&Keyboard shortcuts", self.open_shortcuts,
+                                  "Ctrl+/", "Every action's keys, as bound now")
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
@@ -315,12 +369,15 @@ class MainWindow(QMainWindow):
         self.delete_layout_menu.setObjectName("menuDeleteLayout")
         layout.addSeparator()
         layout.addAction(self.action_reset_layout)
+        layout.addAction(self.action_undo_reset_layout)
 
         position = bar.addMenu("&Position")
         position.addAction(self.action_details)
         position.addAction(self.action_clear_selection)
 
         help_menu = bar.addMenu("&Help")
+        help_menu.addActions([self.action_user_guide, self.action_shortcuts])
+        help_menu.addSeparator()
         help_menu.addAction(self.action_about)
         self._layout_menu_ready = True
 
@@ -332,13 +389,14 @@ class MainWindow(QMainWindow):
         self._shown_once = True
         super().showEvent(event)
         if first_show and not self._restored_layout:
+            # dock sizes only take once the window has its real size
             QTimer.singleShot(0, self._settle_default_layout)
+        elif first_show:
+            self.layouts.window_shown()
 
     def _settle_default_layout(self) -> None:
-        """Dock sizes only take once the window has its real size: apply them, then remember the
-        result as the default layout ("reset to default layout")."""
+        self._fit_frame_to_screen()
         self._apply_default_sizes()
-        self.layouts.capture_default()
 
     def _build_toolbar(self) -> None:
         toolbar = QToolBar("Main toolbar")
@@ -397,6 +455,7 @@ class MainWindow(QMainWindow):
         dialog = SettingsDialog(self.settings, {k: s.title for k, s in BLOTTERS.items()}, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.sig_settings_applied.connect(self.apply_settings)
+        place_dialog(dialog, self)
         dialog.open()
         self._settings_dialog = dialog
         return dialog
@@ -405,6 +464,7 @@ class MainWindow(QMainWindow):
         dialog = ConnectionDialog(self.settings.connection_mode, self.settings.server_url, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.sig_connection_chosen.connect(self._on_connection_chosen)
+        place_dialog(dialog, self)
         dialog.open()
         self._connection_dialog = dialog
         return dialog
@@ -415,6 +475,18 @@ class MainWindow(QMainWindow):
             self.settings.server_url = choice.url
         self._save_settings()
         self.sig_connect_requested.emit(choice)
+
+    def open_user_guide(self) -> QDialog:
+        from mesodesk.ui.help import UserGuideDialog, open_help_dialog
+
+        self._help_dialogs["guide"] = open_help_dialog(self, self._help_dialogs.get("guide"), UserGuideDialog)
+        return self._help_dialogs["guide"]
+
+    def open_shortcuts(self) -> QDialog:
+        from mesodesk.ui.help import ShortcutsDialog, open_help_dialog
+
+        self._help_dialogs["shortcuts"] = open_help_dialog(self, self._help_dialogs.get("shortcuts"), ShortcutsDialog)
+        return self._help_dialogs["shortcuts"]
 
     def _about(self) -> None:
         box = QMessageBox(QMessageBox.Icon.Information, "About mesodesk",
@@ -495,7 +567,22 @@ class MainWindow(QMainWindow):
         from mesodesk.ui.charts import install_chart_docks  # imports pyqtgraph
 
         placeholders, self._chart_placeholders = self._chart_placeholders, None
+        before = set(self.docks)
         self.charts = install_chart_docks(self, docks=placeholders)
+        let_docks_shrink(self.charts.docks.values())  # the charts' control rows must not block the dividers
+        if getattr(self, "default_layout", None) is not None:  # built after the layout: place what is new
+            self._place_late_docks([key for key in self.docks if key not in before])
+            if not self._restored_layout:  # the charts' first minimum sizes pushed the dividers: put them back
+                QTimer.singleShot(0, self._apply_default_sizes)
+
+    def _place_late_docks(self, keys: list[str]) -> None:
+        """Docks made after the layout was built (deferred charts): the restored layout once more,
+        now with them (where it had them, else at their default place); else their default place."""
+        if self.layouts.reapply():
+            return
+        known = {dock.objectName() for key, dock in self.docks.items() if key not in keys}
+        for key in keys:
+            place_new_dock(self, self.docks, self.default_layout, key, known)
 
     # -- helpers for tests and --screenshot ---------------------------------------
     async def wait_until_live(self, min_updates: int = 2) -> None:

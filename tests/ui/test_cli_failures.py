@@ -184,3 +184,51 @@ def test_a_screenshot_while_the_folder_is_in_use_runs_in_a_private_folder(tmp_pa
     assert (config / "ui-state.ini").read_text() == "[mesodesk]\nmarker=the trader's layout\n"
     image = QImage(str(shot))
     assert not image.isNull() and image.width() >= 1000
+
+
+@pytest.mark.parametrize(("option", "value", "words"), [
+    ("--data-dir", "{file}", "{file} is a file, not a folder"),
+    ("--data-dir", "{file}/data", "{file} is a file"),
+    ("--screenshot", "{file}/x.png", "cannot write {file}/x.png: {file} is a file, not a folder"),
+    ("--screenshot", "{dir}", "{dir} is a folder, not a file"),
+    ("--connect-timeout", "nan", "not a finite number"),
+    ("--connect-timeout", "0", "out of range (more than 0"),
+    ("--screenshot-timeout", "-1", "out of range (more than 0"),
+    ("--screenshot-timeout", "inf", "not a finite number"),
+    ("--seed", "-1", "out of range (0 to"),
+])
+def test_a_bad_option_value_is_one_line_and_exit_2(tmp_path: Path, option: str, value: str, words: str) -> None:
+    """Each of these was a traceback (FileExistsError, OverflowError, ValueError in the simulator) or
+    was accepted (a negative or nan timeout)."""
+    a_file = tmp_path / "hostname"
+    a_file.write_text("mine")
+    names = {"file": str(a_file), "dir": str(tmp_path)}
+    result = run_cli(tmp_path, "--screenshot", str(tmp_path / "shot.png"), f"{option}={value.format(**names)}",
+                     timeout=30)
+    assert result.returncode == 2, result.stderr
+    line = one_line(result)
+    assert f"argument {option}: " in line and words.format(**names) in line, line
+    assert a_file.read_text() == "mine" and not (tmp_path / "data" / "simulator").exists()
+
+
+def test_a_file_where_the_simulator_folder_belongs_is_one_line(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "simulator").write_text("mine")
+    result = run_cli(tmp_path, "--screenshot", str(tmp_path / "shot.png"), timeout=60)
+    assert result.returncode == 8, result.stderr
+    assert one_line(result).startswith(f"mesodesk: the embedded simulator cannot use its folder {data / 'simulator'}: ")
+    assert (data / "simulator").read_text() == "mine"
+
+
+def test_a_damaged_simulator_database_is_named_and_left_unchanged(tmp_path: Path) -> None:
+    database = tmp_path / "data" / "simulator" / "mesolive-sim.sqlite3"
+    database.parent.mkdir(parents=True)
+    database.write_bytes(b"\x00\xff" * 3000)
+    result = run_cli(tmp_path, "--screenshot", str(tmp_path / "shot.png"), timeout=60)
+    assert result.returncode == 8, result.stderr
+    line = one_line(result)
+    assert line.startswith(f"mesodesk: the embedded simulator could not start: the simulator database {database} ")
+    assert f"the simulator database {database} is not an SQLite database" in line and "left unchanged" in line
+    assert database.read_bytes() == b"\x00\xff" * 3000
+    assert not (tmp_path / "shot.png").exists()

@@ -18,10 +18,16 @@ from mesodesk.core.errors import MesoLiveApiException
 from mesodesk.core.session import Session
 from mesodesk.core.trading.json_locator import PREFIX, basic_errors, local_errors
 from mesodesk.lang import Dialect, check_definition, merge_errors
+from mesodesk.lang.limits import limits_text
 
-__all__ = ["StrategyCommands", "StrategyValidationError"]
+__all__ = ["StrategyCommands", "StrategyValidationError", "expression_limits"]
 
 T = TypeVar("T")
+
+
+def expression_limits() -> list[str]:
+    """The size limits of strategy expressions, one line each (help texts; :mod:`mesodesk.lang.limits`)."""
+    return limits_text()
 
 
 class StrategyValidationError(Exception):

@@ -32,6 +32,7 @@ from mesodesk.contract import (
     WireModel,
 )
 from mesodesk.sim.signalr import Hub, HubError, ServerConnection
+from mesodesk.sim.store import StorageFull
 
 try:  # the contract's tolerant reader: property names in any case, as ASP.NET Core binds arguments
     from mesodesk.contract.wire_read import ReadReport, normalize
@@ -148,6 +149,8 @@ def api_method(hub: Hub, name: str, model: type[A]) -> Callable[[Callable[[Serve
                 return success(await handler(conn, parse_args(model, raw)))
             except ApiFailure as exc:
                 return failure(exc)
+            except StorageFull as exc:  # the store logged it once
+                return failure(ApiFailure(StatusCode.InternalError, str(exc), code="StorageFull"))
             except Exception:
                 log.exception("%s failed", name)
                 return failure(ApiFailure(StatusCode.InternalError, f"internal error in {name}"))

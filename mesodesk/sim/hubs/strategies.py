@@ -13,10 +13,14 @@ Decisions ([U] in the API notes):
 * DeleteStrategy is refused with ``Conflict`` while the strategy has open
   positions (they could not be exited or adjusted any more); closed positions
   keep their strategy id and name.
+* A definition over a size limit of :mod:`mesodesk.lang.limits` is refused with
+  ``InvalidArguments`` naming the limit (and nothing else). Validation runs in a worker
+  thread: it is bounded by those limits, and the event loop keeps serving meanwhile.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
@@ -102,6 +106,9 @@ class _Validator:
             self.add("MesoSimVersion", f"MesoLive requires a MesoSim v3 (or later) strategy definition, got "
                                        f"{d.get('MesoSimVersion')!r}; migrate it in MesoSim (v2 -> v3) first")
             return self.errors  # a v2 definition has another shape: don't pile up errors
+        expression_errors = check_expressions(d, dialect=Dialect.SIMULATOR, prefix=self.prefix)
+        if self.prefix in expression_errors:  # over a per-strategy size limit: that is the answer
+            return expression_errors
         name = d.get("StrategyName")
         if not isinstance(name, str) or not name.strip():
             self.add("StrategyName", "is required")
@@ -118,7 +125,7 @@ class _Validator:
         self.exit(self.obj(d.get("Exit"), "Exit", required=False))
         self.adjustment(self.obj(d.get("Adjustment"), "Adjustment", required=False))
         self.settings(self.obj(d.get("Settings"), "Settings", required=False))
-        return merge_errors(self.errors, check_expressions(d, dialect=Dialect.SIMULATOR, prefix=self.prefix))
+        return merge_errors(self.errors, expression_errors)
 
     def expirations(self, value: Any, path: str, required: bool) -> None:
         names: set[str] = set()
@@ -286,8 +293,9 @@ def check_accounts(ctx: SimContext, accounts: Iterable[str] | None) -> list[str]
     return out
 
 
-def check_definition(definition: Mapping[str, Any], name_override: str | None = None) -> None:
-    errors = validate_definition(definition)
+async def check_definition(definition: Mapping[str, Any], name_override: str | None = None) -> None:
+    """Refuse an invalid definition (``InvalidArguments``); validated off the event loop."""
+    errors = await asyncio.to_thread(validate_definition, definition)
     if name_override is not None:
         errors.pop("StrategyDefinition.StrategyName", None)
     if errors:
@@ -309,7 +317,7 @@ def register(hub: Hub, ctx: SimContext) -> None:
         accounts = check_accounts(ctx, args.active_on_accounts)
         if args.strategy_definition is not None:
             definition = dict(args.strategy_definition)
-            check_definition(definition, args.name)
+            await check_definition(definition, args.name)
             name = args.name or str(definition["StrategyName"])
             description = args.description if args.description is not None else definition.get("Description")
         elif args.clone_strategy_id is not None:
@@ -331,11 +339,12 @@ def register(hub: Hub, ctx: SimContext) -> None:
 
     @implements(hub)
     async def update_strategy(conn: ServerConnection, args: UpdateStrategyArgs) -> Any:
-        strategy = get(args.strategy_id)
+        get(args.strategy_id)
         changes: dict[str, Any] = {"updated_at": datetime.now(UTC)}
         if args.strategy_definition is not None:
-            check_definition(args.strategy_definition)
+            await check_definition(args.strategy_definition)
             changes["strategy_definition"] = dict(args.strategy_definition)
+        strategy = get(args.strategy_id)  # as it is now, after the validation's await
         if args.active_on_accounts is not None:
             changes["active_on_accounts"] = check_accounts(ctx, args.active_on_accounts)
         if args.description is not None:

@@ -3,7 +3,14 @@
 from .connection import ClientResultError, ConnectionClosedError, ServerConnection
 from .hub import Hub, HubError
 from .protocol import ProtocolError, default_dumps
-from .server import SignalRServer, bearer_token, constant_time_token_check
+from .server import (
+    SignalRServer,
+    WeakKeyError,
+    bearer_token,
+    check_key_strength,
+    constant_time_token_check,
+    is_loopback,
+)
 
 __all__ = [
     "ClientResultError",
@@ -13,7 +20,10 @@ __all__ = [
     "ProtocolError",
     "ServerConnection",
     "SignalRServer",
+    "WeakKeyError",
     "bearer_token",
+    "check_key_strength",
     "constant_time_token_check",
     "default_dumps",
+    "is_loopback",
 ]

@@ -34,6 +34,23 @@ class ClientResultError(HubError):
     """The client answered a server->client invocation with an error."""
 
 
+class StreamBudget:
+    """Concurrent streams across all connections of one server (each stream costs work per tick)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.active = 0
+
+    def try_acquire(self) -> bool:
+        if self.active >= self.limit:
+            return False
+        self.active += 1
+        return True
+
+    def release(self) -> None:
+        self.active -= 1
+
+
 @dataclass(frozen=True)
 class ConnectionOptions:
     dumps: p.Dumps = p.default_dumps
@@ -55,6 +72,7 @@ class ServerConnection:
         connection_id: str,
         user_id: str | None,
         options: ConnectionOptions,
+        streams: StreamBudget | None = None,
     ) -> None:
         self.hub = hub
         self.connection_id = connection_id
@@ -80,6 +98,7 @@ class ServerConnection:
         self._pending: dict[str, asyncio.Future[Any]] = {}  # our server->client invocations
         self._ids = itertools.count()
         self._slots = asyncio.Semaphore(options.max_parallel_invocations)
+        self._server_streams = streams or StreamBudget(options.max_streams)  # shared by the server's connections
         self._closing = False
         self._handshake_done = False
         self.protocol_version: int | None = None  # the hub protocol version the client's handshake asked for
@@ -392,6 +411,9 @@ class ServerConnection:
             error = "Too many concurrent streams on this connection."
         else:
             error = method.check_arity(len(args))
+        if error is None and streaming and not self._server_streams.try_acquire():
+            limit = self._server_streams.limit
+            error = f"Too many concurrent streams on this server (limit {limit}); end a stream and retry."
         if error is not None or method is None:
             log.info("%s: rejected invocation of %r: %s", self.connection_id, target, error)
             if inv_id is not None:
@@ -404,6 +426,8 @@ class ServerConnection:
             await self._slots.acquire()  # bounds in-flight invocations; back-pressures the reader
             coro = self._run_invocation(inv_id, method, args)
         task = asyncio.create_task(coro, name=f"signalr-{target}-{self.connection_id}")
+        if streaming:  # released however the task ends, even cancelled before it ran
+            task.add_done_callback(lambda _task: self._server_streams.release())
         if inv_id is not None:
             self._tasks[inv_id] = task
             task.add_done_callback(functools.partial(self._forget_task, inv_id))

@@ -67,22 +67,43 @@ def encode(message: dict[str, Any], dumps: Dumps = default_dumps) -> bytes:
 
 
 class RecordReader:
-    """Splits incoming frames into complete records, buffering a trailing partial one."""
+    """Splits incoming frames into complete records, buffering a trailing partial one.
+
+    Linear in the bytes fed: each frame is scanned once, and the frames of a partial record
+    are kept as a list of chunks, joined only when its separator arrives (a record sent in
+    many small frames costs no more than one sent whole).
+    """
 
     def __init__(self, max_message_size: int) -> None:
         self._max = max_message_size
-        self._buf = b""
+        self._partial: list[bytes] = []  # frames of the record not yet terminated
+        self._partial_size = 0
+
+    def _too_large(self) -> MessageTooLarge:
+        return MessageTooLarge(f"Message exceeds the maximum size of {self._max} bytes.")
 
     def feed(self, data: bytes) -> list[bytes]:
-        data = self._buf + data if self._buf else data
+        end = data.find(RS)
+        if end < 0:  # no separator: the partial record grows, nothing else is touched
+            if data:
+                self._partial.append(data)
+                self._partial_size += len(data)
+                if self._partial_size > self._max:
+                    raise self._too_large()
+            return []
         parts = data.split(RS)
-        self._buf = parts.pop()  # text after the last separator (usually b"")
-        if len(self._buf) > self._max:
-            raise MessageTooLarge(f"Message exceeds the maximum size of {self._max} bytes.")
+        if self._partial:
+            if self._partial_size + end > self._max:
+                raise self._too_large()
+            self._partial.append(parts[0])
+            parts[0] = b"".join(self._partial)
+            self._partial, self._partial_size = [], 0
+        tail = parts.pop()  # text after the last separator (usually b"")
+        if tail:
+            self._partial, self._partial_size = [tail], len(tail)
         records = [p for p in parts if p]
-        for rec in records:
-            if len(rec) > self._max:
-                raise MessageTooLarge(f"Message exceeds the maximum size of {self._max} bytes.")
+        if any(len(rec) > self._max for rec in records) or self._partial_size > self._max:
+            raise self._too_large()
         return records
 
 

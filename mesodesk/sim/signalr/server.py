@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import hmac
 import inspect
+import ipaddress
 import logging
 import secrets
 import ssl
@@ -15,9 +16,10 @@ from typing import Any
 
 import orjson
 from aiohttp import hdrs, web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from . import protocol as p
-from .connection import CLOSE_TIMEOUT, ConnectionOptions, ServerConnection
+from .connection import CLOSE_TIMEOUT, ConnectionOptions, ServerConnection, StreamBudget
 from .hub import Hub
 
 log = logging.getLogger(__name__)
@@ -27,6 +29,47 @@ Authenticate = Callable[[str | None], "Awaitable[str | None] | str | None"]
 _ANON = object()
 
 
+MIN_EXPOSED_KEY_LENGTH = 16
+MIN_EXPOSED_KEY_DISTINCT = 8
+
+
+class WeakKeyError(ValueError):
+    """The API key is too weak for the address the server would listen on (one-line message)."""
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is a loopback address (``localhost`` included); names and "" are not."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_key_strength(key: str, host: str) -> None:
+    """Raise :class:`WeakKeyError` unless ``key`` may guard a server listening on ``host``.
+
+    Loopback binds accept any key a client can send: not empty, no whitespace at either end (a
+    Bearer token is trimmed). A key that guards any other address must be at least 16 printable
+    ASCII characters without whitespace, with at least 8 distinct ones.
+    """
+    if not key.strip():
+        raise WeakKeyError("the API key is empty or blank")
+    if key != key.strip():
+        raise WeakKeyError("the API key starts or ends with whitespace, which no client can send")
+    if is_loopback(host):
+        return
+    where = f"binding {host or 'all interfaces'} (not loopback)"
+    if not all("!" <= ch <= "~" for ch in key):
+        raise WeakKeyError(f"{where} needs an API key of printable ASCII characters without spaces or tabs")
+    if len(key) < MIN_EXPOSED_KEY_LENGTH:
+        raise WeakKeyError(f"{where} needs an API key of at least {MIN_EXPOSED_KEY_LENGTH} characters "
+                           f"(this one has {len(key)})")
+    if len(set(key)) < MIN_EXPOSED_KEY_DISTINCT:
+        raise WeakKeyError(f"{where} needs an API key with at least {MIN_EXPOSED_KEY_DISTINCT} distinct characters")
+
+
 def constant_time_token_check(expected: str, user_id: str = "user") -> Callable[[str | None], str | None]:
     """An ``authenticate`` callable accepting exactly ``expected`` (compared in constant time)."""
     want = expected.encode()
@@ -34,9 +77,23 @@ def constant_time_token_check(expected: str, user_id: str = "user") -> Callable[
     def check(token: str | None) -> str | None:
         if token is None:
             return None
-        return user_id if hmac.compare_digest(token.encode(), want) else None
+        try:
+            got = token.encode()
+        except UnicodeEncodeError:  # bytes that were not UTF-8 (kept as surrogates): never the key
+            return None
+        return user_id if hmac.compare_digest(got, want) else None
 
     return check
+
+
+class _PeerErrorLogger(logging.LoggerAdapter):  # type: ignore[type-arg]
+    """aiohttp's server logger, with malformed requests (the peer's mistake) as one INFO line."""
+
+    def exception(self, msg: object, *args: object, exc_info: Any = True, **kwargs: Any) -> None:
+        if isinstance(exc_info, HttpProcessingError):
+            self.logger.info("bad HTTP request: %s", exc_info.message or type(exc_info).__name__)
+            return
+        self.logger.exception(msg, *args, exc_info=exc_info, **kwargs)
 
 
 def bearer_token(request: web.Request) -> str | None:
@@ -74,7 +131,12 @@ class SignalRServer:
         negotiate_ttl: float = 30.0,
         max_parallel_invocations: int = 64,
         max_streams: int = 256,
+        max_server_streams: int = 512,
+        request_header_timeout: float = 10.0,
     ) -> None:
+        """``max_streams`` bounds concurrent streams per connection, ``max_server_streams`` across
+        all connections. ``request_header_timeout``: a connection that has not sent a complete
+        request within this many seconds (of connecting, or of its previous response) is closed."""
         self._authenticate = authenticate
         self._options = ConnectionOptions(
             dumps=dumps,
@@ -86,6 +148,8 @@ class SignalRServer:
             max_streams=max_streams,
         )
         self._negotiate_ttl = negotiate_ttl
+        self._request_header_timeout = request_header_timeout
+        self.streams = StreamBudget(max_server_streams)
         self._hubs: dict[str, Hub] = {}
         self._apps: list[web.Application] = []
         self._negotiated: dict[str, _Negotiated] = {}  # connection token -> record
@@ -147,7 +211,13 @@ class SignalRServer:
         """Serve ``self.app``; ``port=0`` picks a free port (see ``.port``)."""
         if self._runner is not None:
             raise RuntimeError("server already started")
-        runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=1.0, handle_signals=False)
+        runner = web.AppRunner(
+            self.app, access_log=None, shutdown_timeout=1.0, handle_signals=False,
+            # aiohttp closes a connection idle for this long, counted from its start until it sends a
+            # complete request: headers trickled a byte at a time (slowloris) cannot hold it open.
+            keepalive_timeout=self._request_header_timeout,
+            logger=_PeerErrorLogger(logging.getLogger("aiohttp.server"), {}),
+        )
         await runner.setup()
         site = web.TCPSite(runner, host, port, ssl_context=ssl_context)
         try:
@@ -257,7 +327,7 @@ class SignalRServer:
         )
         try:
             await ws.prepare(request)
-            conn = ServerConnection(hub, ws, connection_id, user_id, opts)
+            conn = ServerConnection(hub, ws, connection_id, user_id, opts, self.streams)
             self._connections.add(conn)
             log.debug("connection %s opened on hub %s", connection_id, hub.name)
             try:

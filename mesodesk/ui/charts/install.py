@@ -1,7 +1,7 @@
 """Chart docks in the main window and the controller that feeds them.
 
-``install_chart_docks(window)`` adds four docks (Position chart, Greeks chart, Risk
-graph, Rollups) and wires them:
+``install_chart_docks(window)`` adds five docks (Position chart, Greeks chart, Risk
+graph, Risk monitor, Rollups) and wires them:
 
 * every frame of the window's :class:`~mesodesk.ui.frame_scheduler.FrameScheduler`
   (a frame is requested whenever a state table goes dirty) the
@@ -13,7 +13,8 @@ graph, Rollups) and wires them:
   single-shot timers), the risk graph instantly on what-if control moves;
 * ``sig_position_selected`` picks the charted position (its stored history is loaded
   in the history thread and merged in front of the live samples); a multi-row
-  selection in the Positions blotter puts all selected positions on the risk graph.
+  selection in the Positions blotter puts all selected positions on the risk graph;
+  the blotter's "Show in risk monitor" puts up to four of them in the risk monitor.
 """
 
 from __future__ import annotations
@@ -26,11 +27,13 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QDockWidget, QWidget
 
 from mesodesk.core.history import HistoryStore, SeriesRecorder
+from mesodesk.core.index_quotes import IndexQuotes
 from mesodesk.core.world import data_root, world_folder
 from mesodesk.core.world_legacy import adopt_legacy_history
 from mesodesk.ui.charts.on_screen import on_screen
 from mesodesk.ui.charts.placeholders import CHART_DOCKS
 from mesodesk.ui.charts.risk_graph import RiskGraphWidget
+from mesodesk.ui.charts.risk_monitor import RiskMonitorWidget
 from mesodesk.ui.charts.rollups_view import RollupsWidget
 from mesodesk.ui.charts.style import fmt_value
 from mesodesk.ui.charts.timeseries import PlotSpec, SeriesSpec, TimeSeriesPanel
@@ -51,6 +54,9 @@ GREEK_PLOTS = (
     PlotSpec("vega", "Vega", (SeriesSpec("vega", "", "greeks.vega"),)),
 )
 RISK_REFRESH_MS = 500
+#: the risk monitor's dock (key, title, object name): made here, placed by the window's layout
+RISK_MONITOR_DOCK = ("riskMonitor", "Risk monitor", "riskMonitorDock")
+SHOW_IN_MONITOR = "showInRiskMonitor"
 ROLLUP_REFRESH_MS = 250
 
 
@@ -93,7 +99,12 @@ class ChartsController(QObject):
             key = f"charts/{panel.name}/compressClosedHours"
             panel.set_compressed(bool(window.qsettings.value(key, True, type=bool)))
             panel.sig_compress_changed.connect(lambda on, key=key: window.qsettings.setValue(key, on))
-        self.risk_graph = RiskGraphWidget(self.state, theme=theme)
+        def betas() -> dict[str, float]:
+            return window.settings.betas
+
+        self.index_quotes = IndexQuotes(window.session, lambda: window.desk.provider())  # the desk comes later
+        self.risk_graph = RiskGraphWidget(self.state, theme=theme, betas=betas, index_quotes=self.index_quotes)
+        self.risk_monitor = RiskMonitorWidget(self.state, theme=theme, betas=betas)
         self.rollups = RollupsWidget(self.state, theme=theme)
         widgets: dict[str, QWidget] = {"positionChart": self.position_chart, "greeksChart": self.greeks_chart,
                                        "riskGraph": self.risk_graph, "rollups": self.rollups}
@@ -107,10 +118,21 @@ class ChartsController(QObject):
             self.docks = dict(docks)
         else:
             self.docks = {key: make_dock(title, name, widgets[key]) for key, (title, name) in CHART_DOCKS.items()}
+        key, title, name = RISK_MONITOR_DOCK
+        if key in self.docks:  # a placeholder made for it
+            old = self.docks[key].widget()
+            self.docks[key].setWidget(self.risk_monitor)
+            if old is not None:
+                old.deleteLater()
+            self._monitor_placed = True
+        else:
+            self.docks[key] = make_dock(title, name, self.risk_monitor)
+            self._monitor_placed = False
         self._risk_timer = self._single_shot(RISK_REFRESH_MS, self._refresh_risk)
         self._rollup_timer = self._single_shot(ROLLUP_REFRESH_MS, self._refresh_rollups)
         #: inputs changed while the widget could not be seen: refresh when it shows again
-        self._risk_stale = self._rollups_stale = False
+        self._risk_stale = self._rollups_stale = self._monitor_stale = False
+        self._risk_changed: set[int] = set()  # positions changed since the last risk refresh
         self._sig_loaded.connect(self._on_history_loaded)
         self._closed = False
 
@@ -126,8 +148,8 @@ class ChartsController(QObject):
         w = self.window
         d = self.docks
         # Docked here; the main window's default layout places them (the middle column).
-        if not self._placed:
-            for dock in d.values():
+        for key, dock in d.items():
+            if not self._placed or (key == RISK_MONITOR_DOCK[0] and not self._monitor_placed):
                 w.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
         w.docks.update(d)
         for dock in d.values():  # a dock brought to the front (its tab raised, reopened) catches up
@@ -139,13 +161,15 @@ class ChartsController(QObject):
         w.sig_closed.connect(self.close)
         view = w.views["positions"]
         view.table.selectionModel().selectionChanged.connect(self._on_positions_selection)
+        view.add_row_action(SHOW_IN_MONITOR, "Show in risk monitor")
+        view.sig_row_action.connect(self._on_row_action)
         current = view.current_key()  # built late: catch up with a selection made meanwhile
         if isinstance(current, int):
             self.select(current)
             self._on_positions_selection()
 
     def set_theme(self, theme: str) -> None:
-        for widget in (*self.panels, self.risk_graph, self.rollups):
+        for widget in (*self.panels, self.risk_graph, self.risk_monitor, self.rollups):
             widget.set_theme(theme)
 
     # -- per frame ------------------------------------------------------------------------------
@@ -159,15 +183,28 @@ class ChartsController(QObject):
             self._update_stats()
         for panel in self.panels:
             panel.redraw()
-        if changed & set(self.risk_graph.position_ids) and not self._risk_timer.isActive():
+        self._risk_changed |= changed
+        if changed & set(self.risk_graph.position_ids) and on_screen(self.risk_graph):
+            self.risk_graph.update_header()
+        if changed and on_screen(self.risk_monitor):
+            self.risk_monitor.update_headers(changed)
+        if changed and not self._risk_timer.isActive():
             self._risk_timer.start()
         if changed and not self._rollup_timer.isActive():
             self._rollup_timer.start()
 
     def _refresh_risk(self) -> None:
+        """The risk graph and the monitor's panels whose positions changed, if they can be seen (a
+        graph skips the work when its inputs are unchanged); the rest when they show again."""
+        changed, self._risk_changed = self._risk_changed, set()
         self._risk_stale = not on_screen(self.risk_graph)
-        if not self._risk_stale:
+        if not self._risk_stale and (changed & set(self.risk_graph.position_ids)
+                                     or self.risk_graph.scope_bar.scope.kind != "selection"):
             self.risk_graph.refresh()
+        if on_screen(self.risk_monitor):
+            self.risk_monitor.refresh(changed)
+        else:
+            self._monitor_stale = True
 
     def _refresh_rollups(self) -> None:
         self._rollups_stale = not on_screen(self.rollups)
@@ -188,7 +225,11 @@ class ChartsController(QObject):
         if self._closed:
             return
         if self._risk_stale:
-            self._refresh_risk()
+            self.risk_graph.refresh()
+            self._risk_stale = not on_screen(self.risk_graph)
+        if self._monitor_stale and on_screen(self.risk_monitor):
+            self._monitor_stale = False
+            self.risk_monitor.refresh()
         if self._rollups_stale:
             self._refresh_rollups()
         self._update_stats()
@@ -252,12 +293,27 @@ class ChartsController(QObject):
         elif ids:
             self.risk_graph.set_positions(ids)
 
+    def _on_row_action(self, action: str, key: Any) -> None:
+        if action != SHOW_IN_MONITOR:
+            return
+        view = self.window.views["positions"]
+        ids = [int(k) for r in view.selected_rows() if isinstance(k := view.proxy.key_at(r), int)]
+        self.show_in_monitor(ids if int(key) in ids else [int(key)])
+
+    def show_in_monitor(self, position_ids: list[int]) -> None:
+        """Put up to four positions in the risk monitor and bring its dock to the front."""
+        dock = self.docks[RISK_MONITOR_DOCK[0]]
+        dock.show()
+        dock.raise_()
+        self.risk_monitor.set_positions(position_ids)
+
     # -- shutdown ------------------------------------------------------------------------------------
     def close(self) -> None:
         if not self._closed:
             self._closed = True
             self._risk_timer.stop()
             self._rollup_timer.stop()
+            self.index_quotes.close()
             self.store.close()
 
 

@@ -4,15 +4,21 @@ Expiration, T+0 and T+n PnL curves from :class:`mesodesk.quant.risk.RiskModel` (
 simulator's Black-Scholes), a line at the current underlying price, breakevens,
 profit/loss shading, what-if controls (price shift %, vol shift in vol points,
 days forward) and a greeks readout at the cursor.
+
+Its scope is the selected positions, an account or a strategy, beta-weighted to an index
+(:class:`~mesodesk.ui.charts.risk_scope_bar.RiskScopeBar`); the header carries the underlying
+price as the Positions blotter writes it and the (beta-weighted) delta and theta sums. The view
+opens at ± 3 expected moves. A ``compact`` graph (the risk monitor's panels) has no controls.
 """
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,9 +39,14 @@ from PySide6.QtWidgets import (
 )
 
 from mesodesk.core.formatting import fmt_signed_money
-from mesodesk.core.risk import RiskInputs, risk_inputs
+from mesodesk.core.index_quotes import IndexQuotes
+from mesodesk.core.risk import RiskInputs, index_row, risk_inputs, scope_positions
 from mesodesk.core.state import AppState
+from mesodesk.quant.beta_weighting import DEFAULT_BETAS
 from mesodesk.quant.risk import RiskModel, RiskSurface, crossings
+from mesodesk.ui.charts.plain_axis import PlainAxis
+from mesodesk.ui.charts.risk_header import header_html
+from mesodesk.ui.charts.risk_scope_bar import RiskScopeBar
 from mesodesk.ui.charts.style import ChartColors, chart_colors, style_plot
 from mesodesk.ui.steady_label import LineLabel
 
@@ -43,12 +54,21 @@ GRID_POINTS = 400
 
 
 class RiskGraphWidget(QWidget):
-    def __init__(self, state: AppState, parent: QWidget | None = None, theme: str = "dark") -> None:
+    def __init__(self, state: AppState, parent: QWidget | None = None, theme: str = "dark", *,
+                 betas: Callable[[], Mapping[str, float]] | None = None, compact: bool = False,
+                 index_quotes: IndexQuotes | None = None) -> None:
+        """``betas``: the Settings' beta table (read at each refresh); ``compact``: no controls;
+        ``index_quotes``: snapshots of an index no open position is on (else it cannot be weighted to)."""
         super().__init__(parent)
         self.setObjectName("riskGraph")
         self.state = state
         self.colors = chart_colors(theme)
-        self.position_ids: list[int] = []
+        self.compact = compact
+        self._betas = betas or (lambda: DEFAULT_BETAS)
+        self.index_quotes = index_quotes
+        self.selection: list[int] = []  # the picked positions (the "selected positions" scope)
+        self.position_ids: list[int] = []  # the positions graphed (the scope's)
+        self._inputs_key: tuple[Any, ...] | None = None
         self.model: RiskModel | None = None
         self.inputs: RiskInputs | None = None
         self.surface: RiskSurface | None = None
@@ -64,6 +84,8 @@ class RiskGraphWidget(QWidget):
         self._fit_pending = True
 
         # -- controls
+        self.scope_bar = RiskScopeBar(self)
+        self.scope_bar.sig_changed.connect(self._scope_changed)
         self.title = LineLabel("Risk graph: select one or more positions", rich=True)
         self.title.setObjectName("riskGraphTitle")
         self.price_shift = QDoubleSpinBox()
@@ -125,7 +147,7 @@ class RiskGraphWidget(QWidget):
         self.days.setMinimumWidth(80)
 
         # -- plot
-        self.plot_widget = pg.PlotWidget()
+        self.plot_widget = pg.PlotWidget(axisItems={"bottom": PlainAxis("bottom"), "left": PlainAxis("left")})
         self.plot_widget.setObjectName("riskGraphPlot")
         self.plot: pg.PlotItem = self.plot_widget.getPlotItem()
         self.plot.setMenuEnabled(True)
@@ -170,11 +192,26 @@ class RiskGraphWidget(QWidget):
         top = QHBoxLayout()
         top.setContentsMargins(6, 2, 6, 0)
         top.addWidget(self.title)
+        if not compact:
+            layout.addWidget(self.scope_bar)
         layout.addLayout(top)
-        layout.addLayout(bar)
-        layout.addLayout(days_row)
+        if compact:
+            self.scope_bar.set_index(None)  # one position on its own underlying
+            self.scope_bar.hide()
+            for row in (bar, days_row):
+                for i in range(row.count()):
+                    item = row.itemAt(i).widget()
+                    if item is not None:
+                        item.hide()
+            self.tn_check.setChecked(False)
+            self.plot.getAxis("left").setWidth(52)
+            self.legend.hide()
+        else:
+            layout.addLayout(bar)
+            layout.addLayout(days_row)
         layout.addWidget(self.plot_widget, 1)
-        layout.addWidget(self.readout)
+        if not compact:
+            layout.addWidget(self.readout)
         self.apply_colors(self.colors)
 
     # -- styling ---------------------------------------------------------------------------
@@ -212,11 +249,27 @@ class RiskGraphWidget(QWidget):
 
     # -- inputs --------------------------------------------------------------------------------
     def set_positions(self, position_ids: Sequence[int]) -> None:
+        """The picked positions (shown while the scope is "Selected positions")."""
         ids = [int(i) for i in position_ids]
-        if ids != self.position_ids:
-            self.position_ids = ids
-            self._fit_pending = True
+        if ids != self.selection:
+            self.selection = ids
+            if self.scope_bar.scope.kind == "selection":
+                self._fit_pending = True
         self.refresh()
+
+    def _scope_changed(self) -> None:
+        self._fit_pending = True
+        self.refresh()
+
+    def _key(self, ids: list[int], index: str | None, betas: Mapping[str, float],
+             quoted: Mapping[str, float]) -> tuple[Any, ...]:
+        """What the model depends on: a refresh with the same key reuses the computed curves."""
+        rows = [self.state.positions.get(pid) for pid in ids]
+        legs = sum(1 for leg in self.state.legs.values() if leg.position_id in ids and leg.is_open) if ids else 0
+        held = index_row(self.state, index) if index else None
+        return (tuple(ids), index, tuple(sorted(betas.items())), legs, quoted.get(index or ""),
+                held.updates if held is not None else None,
+                tuple((r.updates, r.summary.state, r.realized) if r is not None else None for r in rows))
 
     def set_model(self, model: RiskModel | None, title: str = "") -> None:
         """Show ``model`` directly (tests, scripted what-ifs)."""
@@ -227,37 +280,58 @@ class RiskGraphWidget(QWidget):
         self.recompute()
 
     def refresh(self) -> None:
-        """Rebuild the model from the state (legs, IVs, spots, server time) and recompute."""
-        if not self.position_ids:
-            self.model = None
-            self.title.setText("Risk graph: select one or more positions")
+        """Rebuild the model from the state (legs, IVs, spots, server time) and recompute; nothing
+        to do when none of its inputs changed since the last refresh."""
+        if not self.compact:
+            self.scope_bar.update_choices(self.state)
+        scope = self.scope_bar.scope
+        ids = scope_positions(self.state, scope, self.selection)
+        if ids != self.position_ids:
+            self.position_ids = ids
+            self._fit_pending = True
+        if not ids:
+            self._inputs_key = None
+            self.model = self.inputs = None
+            self.title.setText("Risk graph: select one or more positions" if scope.kind == "selection"
+                               else f"Risk graph · {scope.label} · no open positions")
             self.recompute()
             return
-        self.inputs = inputs = risk_inputs(self.state, self.position_ids)
+        index, betas = self.scope_bar.index, self._betas()
+        quoted = self.index_quotes.prices() if self.index_quotes is not None else {}
+        if index is not None and index_row(self.state, index) is None:
+            self._ask_quote(index)
+        key = self._key(ids, index, betas, quoted)
+        if key == self._inputs_key:
+            return
+        self._inputs_key = key
+        self.inputs = inputs = risk_inputs(self.state, ids, index=index, betas=betas, quoted=quoted)
+        problem = self.index_quotes.problems.get(index) if (self.index_quotes is not None and index) else None
+        if inputs.note and problem:
+            self.inputs = inputs = dataclasses.replace(inputs, note=f"not beta-weighted: {problem}")
         self.model = inputs.model()
         self.title.setText(self._title_text(inputs))
         self._update_days_range()
         self.recompute()
 
+    def _ask_quote(self, index: str) -> None:
+        """Fetch a snapshot of ``index`` (no open position gives its price); refresh when it comes."""
+        if self.index_quotes is not None:
+            self.index_quotes.request(index, lambda: self.refresh() if self.scope_bar.index == index else None)
+
+    def header_price_text(self) -> str:
+        """The reference underlying's price in the header: the blotter's "Und. price" text."""
+        return self.inputs.current_price_text(self.state) if self.inputs is not None else ""
+
+    def update_header(self) -> None:
+        """Rewrite the header from the rows as they are now (cheap: every frame its positions tick,
+        so its price and greeks read as the blotter's while the curves recompute at their own pace)."""
+        if self.inputs is not None and self.position_ids:
+            self.title.setText(self._title_text(self.inputs))
+
     def _title_text(self, inputs: RiskInputs) -> str:
-        names = []
-        for pid in self.position_ids[:3]:
-            row = self.state.positions.get(pid)
-            names.append(f"#{pid} {row.summary.name}" if row is not None else f"#{pid}")
-        more = f" +{len(self.position_ids) - 3}" if len(self.position_ids) > 3 else ""
-        m = self.model
-        closed = (f" · {inputs.closed_positions} closed, realized {fmt_signed_money(inputs.realized)}"
-                  if inputs.closed_positions else "")
-        if m is None:
-            if inputs.closed_positions and not inputs.open_positions:
-                return (f"<b>Risk profile</b> · {', '.join(names)}{more} · closed · realized P&amp;L "
-                        f"<b>{fmt_signed_money(inputs.realized)}</b> (final)")
-            return f"Risk graph · {', '.join(names)}{more} · waiting for legs and prices"
-        exp = m.first_expiration
-        dte = f" · {max((exp - m.now).total_seconds(), 0) / 86400:.1f} DTE" if exp is not None else ""
-        und = "/".join(m.underlyings)
-        return (f"<b>Risk profile</b> · {', '.join(names)}{more} · {und} {m.spot:,.2f} · "
-                f"{len(m.open_legs)} open legs{dte} · realized {fmt_signed_money(m.realized)}{closed}")
+        return header_html(self.state, inputs, self.model, scope=self.scope_bar.scope, position_ids=self.position_ids,
+                           betas=self._betas(), colors=self.colors, compact=self.compact,
+                           quoted=self.index_quotes.prices() if self.index_quotes is not None else None)
 
     def _update_days_range(self) -> None:
         m = self.model
@@ -357,13 +431,25 @@ class RiskGraphWidget(QWidget):
             what = m.spot * (1 + shift / 100)
             self.whatif_line.setPos(self._to_x(what))
             self.whatif_line.label.setFormat(f"what-if {what:,.2f}")
-        self.plot.setLabel("bottom", "% move" if m.mixed else f"{m.reference} price")
+        self.plot.setLabel("bottom", "% move" if m.mixed else (
+            f"{m.reference} price (β-weighted)" if m.beta_weighted and m.underlyings != [m.reference]
+            else f"{m.reference} price"))
         if self._fit_pending:
             self._fit_pending = False
-            self.plot.enableAutoRange()
+            self.fit_view()
         self._update_readout()
         self.computes += 1
         self.compute_ms = (time.perf_counter() - started) * 1000.0
+
+    def fit_view(self) -> None:
+        """x: the price ± 3 expected moves; y: fitted to the curves in that range."""
+        m = self.model
+        if m is None:
+            return
+        lo, hi = m.x_range()
+        self.plot.setAutoVisible(y=True)
+        self.plot.setXRange(self._to_x(lo), self._to_x(hi), padding=0)
+        self.plot.enableAutoRange(axis="y")
 
     def _within_a_pixel(self, x: np.ndarray, pnl: np.ndarray) -> bool:
         """The curves as last drawn differ from ``(x, pnl)`` by less than a pixel everywhere."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from dataclasses import dataclass
 from html import escape
 from typing import Any
@@ -45,6 +46,8 @@ from mesodesk.core.credentials import (
 )
 from mesodesk.core.doctor import Check, DoctorReport, run_doctor
 
+log = logging.getLogger("mesodesk.ui.connection")
+
 PREFERRED_WIDTH = 520
 MAX_WIDTH = 720
 
@@ -61,6 +64,14 @@ def _wrapped(name: str) -> QLabel:
     label.setWordWrap(True)
     label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
     return label
+
+
+def _log_cancelled_test(task: asyncio.Future[Any]) -> None:
+    """A connection test the trader cancelled: how it ended, at DEBUG (a cancel is no error)."""
+    if task.cancelled():
+        log.debug("connection test cancelled")
+    elif task.exception() is not None:
+        log.debug("connection test cancelled; it ended with %r", task.exception())
 
 
 class ConnectionDialog(QDialog):
@@ -244,11 +255,13 @@ class ConnectionDialog(QDialog):
         self.verdict.show()
         self.test_button.setEnabled(False)
         self._relayout()
-        self._test = asyncio.ensure_future(run_doctor(url, key, progress=self._show_check))
-        self._test.add_done_callback(self._tested)
+        test = asyncio.ensure_future(run_doctor(url, key, progress=lambda check: self._show_check(test, check)))
+        self._test = test
+        test.add_done_callback(self._tested)
 
-    def _show_check(self, check: Check) -> None:
-        self.results.appendPlainText(check.line())
+    def _show_check(self, test: asyncio.Future[Any], check: Check) -> None:
+        if test is self._test:  # not after the dialog was cancelled (it may be deleted by then)
+            self.results.appendPlainText(check.line())
 
     def _tested(self, task: asyncio.Future[Any]) -> None:
         self._test = None
@@ -275,8 +288,11 @@ class ConnectionDialog(QDialog):
         super().done(result)
 
     def _cancel_test(self) -> None:
+        """The trader cancelled (or closed the dialog): stop the test; its end is a DEBUG line, not an error."""
         if self._test is not None:
             task, self._test = self._test, None
+            task.remove_done_callback(self._tested)  # the dialog may be gone when the task ends
+            task.add_done_callback(_log_cancelled_test)
             with contextlib.suppress(RuntimeError):
                 task.cancel()
 

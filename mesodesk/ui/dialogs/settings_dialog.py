@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from mesodesk.core.settings import THEMES, Settings
+from mesodesk.ui.dialogs.beta_settings import BetaSettingsPage
 from mesodesk.ui.notify.settings_page import NotificationSettingsPage
 from mesodesk.ui.trading.settings_box import TradingSettingsBox
 
@@ -84,6 +85,8 @@ class SettingsDialog(QDialog):
         self.tabs.addTab(self.notifications, "Notifications")
         self.trading = TradingSettingsBox(settings.trading)
         self.tabs.addTab(self.trading, "Trading")
+        self.betas = BetaSettingsPage(settings.betas)
+        self.tabs.addTab(self.betas, "Risk")
         layout = QVBoxLayout(self)
         layout.addWidget(self.tabs)
         layout.addWidget(buttons)
@@ -92,11 +95,15 @@ class SettingsDialog(QDialog):
         filters = {k: e.text().strip() for k, e in self.filters.items() if e.text().strip()}
         return replace(self._settings, theme=str(self.theme.currentData()), flash_changes=self.flash.isChecked(),
                        flash_ms=self.flash_ms.value(), default_filters=filters,
-                       notifications=self.notifications.values(), trading=self.trading.values()).normalized()
+                       notifications=self.notifications.values(), trading=self.trading.values(),
+                       betas=self.betas.values()).normalized()
 
     def accept(self) -> None:
         if self.trading.validate():  # problems are shown at the offending fields
             self.tabs.setCurrentWidget(self.trading)
+            return
+        if self.betas.validate():
+            self.tabs.setCurrentWidget(self.betas)
             return
         self.sig_settings_applied.emit(self.result_settings())
         super().accept()

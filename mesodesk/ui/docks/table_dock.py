@@ -4,6 +4,11 @@ The view never resizes columns on ticks (only once, on the first rows, unless a
 saved header state was restored). Right-click on rows: copy, export CSV, and the
 row actions the owner registers; right-click on the header: choose columns.
 
+Blotters declared with ``total_columns`` get a totals row pinned under the view
+(:mod:`~mesodesk.ui.docks.totals_footer`); with ``groupings``, a "Group by" control
+that swaps the table for a tree of collapsible groups with subtotals
+(:mod:`~mesodesk.ui.docks.grouped_view`); the table stays the owner of the selection.
+
 The table shows the :class:`BlotterProxy` only while a sort, filter text or
 predicate is active; otherwise (pass-through) it shows the model itself, which
 halves the Python calls per painted cell (no proxy index mapping, and the
@@ -15,7 +20,7 @@ model's rows).
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +39,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
+    QComboBox,
     QDockWidget,
     QFileDialog,
     QHBoxLayout,
@@ -41,15 +47,21 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMenu,
+    QStackedWidget,
     QTableView,
+    QTreeView,
     QVBoxLayout,
     QWidget,
 )
 
+from mesodesk.ui.docks.grouped_view import GroupedTree, copy_header
+from mesodesk.ui.docks.totals_footer import TotalsFooter
 from mesodesk.ui.header_state import restore_header, save_header
 from mesodesk.ui.models.blotter_proxy import BlotterProxy
 from mesodesk.ui.models.columns import KEY_ROLE
+from mesodesk.ui.models.grouping_proxy import GroupingProxy
 from mesodesk.ui.models.keyed_table_model import KeyedTableModel
+from mesodesk.ui.models.totals import ShownTotals
 from mesodesk.ui.table_export import table_rows, to_tsv, write_csv
 from mesodesk.ui.theme import table_font
 
@@ -69,13 +81,17 @@ class BlotterView(QWidget):
     sig_row_action = Signal(str, object)
     """Emitted with ``(action_id, row key)`` when a registered row action is chosen."""
 
-    def __init__(self, model: KeyedTableModel, name: str, parent: QWidget | None = None) -> None:
+    def __init__(self, model: KeyedTableModel, name: str, parent: QWidget | None = None, *,
+                 total_columns: Sequence[str] = (), groupings: Sequence[str] = ()) -> None:
+        """``total_columns``: columns summed in a totals row (and group subtotals); ``groupings``: column
+        keys offered in "Group by" (see :mod:`mesodesk.ui.blotters`)."""
         super().__init__(parent)
         self.setObjectName(f"{name}Blotter")
         self.name = name
         self.model = model
         self.proxy = BlotterProxy(model, self)
         self._row_actions: list[tuple[str, str]] = []
+        self.grouped: GroupedTree | None = None
 
         self.filter = QLineEdit()
         self.filter.setObjectName(f"{name}Filter")
@@ -142,12 +158,88 @@ class BlotterView(QWidget):
         top.addWidget(self.link_label)
         top.addWidget(self.count_label)
         self.top_bar = top
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.table)
+        self._settings: QSettings | None = None
+        self.group_combo: QComboBox | None = None
+        if groupings:
+            self._build_grouping(groupings, total_columns)
+        self.totals: ShownTotals | None = None
+        self.footer: TotalsFooter | None = None
+        if total_columns:
+            self.totals = ShownTotals(self.proxy, total_columns, self)
+            self.footer = TotalsFooter(self.totals, model, self.active_view, self.active_header)
+            self.footer.setObjectName(f"{name}Totals")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 0)
         layout.setSpacing(2)
         layout.addLayout(top)
-        layout.addWidget(self.table)
+        layout.addWidget(self.stack)
+        if self.footer is not None:
+            layout.addWidget(self.footer)
         self._update_count()
+
+    # -- grouping -----------------------------------------------------------------------
+    def _build_grouping(self, groupings: Sequence[str], total_columns: Sequence[str]) -> None:
+        self.grouped = GroupedTree(GroupingProxy(self.proxy, total_columns, self), self.table, self._view_row_of)
+        tree = self.grouped.tree
+        tree.doubleClicked.connect(self._activated)
+        tree.activated.connect(self._activated)
+        tree.customContextMenuRequested.connect(self._row_menu)
+        tree.header().customContextMenuRequested.connect(self._header_menu)
+        self.stack.addWidget(tree)
+        combo = self.group_combo = QComboBox()
+        combo.setObjectName(f"{self.name}GroupBy")
+        combo.setToolTip("Group rows (collapsible, with subtotals)")
+        combo.addItem("None", None)
+        for key in groupings:
+            combo.addItem(key.capitalize(), key)
+        combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        combo.currentIndexChanged.connect(lambda _i: self.set_grouping(combo.currentData()))
+        label = QLabel("Group by:")
+        label.setBuddy(combo)
+        self.top_bar.insertWidget(1, label)
+        self.top_bar.insertWidget(2, combo)
+
+    @property
+    def grouping(self) -> str | None:
+        return self.grouped.grouped.grouping if self.grouped is not None else None
+
+    def set_grouping(self, grouping: str | None) -> None:
+        """Show the rows grouped by the column ``grouping`` (one of the blotter's groupings), or flat (None)."""
+        if self.grouped is None or self.group_combo is None or grouping == self.grouping:
+            return
+        index = self.group_combo.findData(grouping)
+        if index < 0:
+            raise ValueError(f"{self.name} cannot be grouped by {grouping!r}")
+        if self.group_combo.currentIndex() != index:
+            self.group_combo.setCurrentIndex(index)  # comes back here through currentIndexChanged
+            return
+        if grouping is None:
+            self.grouped.leave()
+            self.stack.setCurrentWidget(self.table)
+        else:
+            if self.grouping is not None:
+                self.grouped.leave()
+            self.grouped.enter(grouping)
+            self.stack.setCurrentWidget(self.grouped.tree)
+            self.grouped.mirror_table_selection(scroll=True)
+        if self.footer is not None:
+            self.footer.watch_view()
+        if self._settings is not None:
+            self._settings.setValue(f"blotters/{self.name}/groupBy", grouping or "")
+
+    def active_view(self) -> QAbstractItemView:
+        """The item view shown now: the table, or the grouped tree."""
+        return self.grouped.tree if self.grouped is not None and self.grouping is not None else self.table
+
+    def active_header(self) -> QHeaderView:
+        view = self.active_view()
+        return view.header() if isinstance(view, QTreeView) else self.table.horizontalHeader()
+
+    def _sync_tree_header(self) -> None:
+        if self.grouped is not None and self.grouping is not None:
+            copy_header(self.table.horizontalHeader(), self.grouped.tree.header())
 
     # -- columns --------------------------------------------------------------
     @property
@@ -161,21 +253,35 @@ class BlotterView(QWidget):
                 header.moveSection(header.visualIndex(i), i)
             header.setSectionHidden(i, not column.visible)
             self.table.setColumnWidth(i, max(58, 8 * len(column.header) + 28))
+        self._sync_tree_header()
 
     def save_header_state(self, settings: QSettings) -> None:
+        if self.grouped is not None and self.grouping is not None:
+            copy_header(self.grouped.tree.header(), self.table.horizontalHeader())  # the tree's widths are current
         save_header(settings, self.name, self.table.horizontalHeader(), self.column_keys)
+        if self.grouped is not None:
+            settings.setValue(f"blotters/{self.name}/groupBy", self.grouping or "")
 
     def restore_header_state(self, settings: QSettings) -> bool:
+        """Restore columns (and the grouping); the grouping is saved to ``settings`` whenever it changes."""
         restored = restore_header(settings, self.name, self.table.horizontalHeader(), self.column_keys)
         if restored:
             self._fitted = True  # the user's widths win over auto-fit
+            self._sync_tree_header()
+        if self.group_combo is not None:
+            saved = str(settings.value(f"blotters/{self.name}/groupBy", "") or "")
+            if self.group_combo.findData(saved) >= 0:
+                self.set_grouping(saved)
+            self._settings = settings
         return restored
 
     def set_column_visible(self, key: str, visible: bool) -> None:
         self.table.horizontalHeader().setSectionHidden(self.model.column_index(key), not visible)
+        if self.grouped is not None and self.grouping is not None:
+            self.grouped.tree.header().setSectionHidden(self.model.column_index(key), not visible)
 
     def is_column_visible(self, key: str) -> bool:
-        return not self.table.horizontalHeader().isSectionHidden(self.model.column_index(key))
+        return not self.active_header().isSectionHidden(self.model.column_index(key))
 
     def _fit_columns_once(self) -> None:
         if self._fitted:
@@ -185,11 +291,12 @@ class BlotterView(QWidget):
 
     def fit_columns(self) -> None:
         # Size from the first rows only: measuring every cell of a 10,000-row blotter stalls the GUI.
-        self.table.horizontalHeader().setResizeContentsPrecision(FIT_SAMPLE_ROWS)
-        self.table.resizeColumnsToContents()
-        for i in range(self.table.horizontalHeader().count()):
-            width = self.table.columnWidth(i)
-            self.table.setColumnWidth(i, min(max(width + 14, 44), 360))
+        view, header = self.active_view(), self.active_header()  # the grouped tree while grouped
+        header.setResizeContentsPrecision(FIT_SAMPLE_ROWS)
+        for i in range(header.count()):
+            if isinstance(view, QTreeView | QTableView):
+                view.resizeColumnToContents(i)
+            header.resizeSection(i, min(max(header.sectionSize(i) + 14, 44), 360))
 
     # -- rows ---------------------------------------------------------------------
     def add_row_action(self, action_id: str, label: str) -> None:
@@ -332,7 +439,8 @@ class BlotterView(QWidget):
         self.count_label.setText(f"{shown:,}" if shown == total else f"{shown:,} / {total:,}")
 
     def _row_menu(self, pos: QPoint) -> None:
-        index = self.table.indexAt(pos)
+        view = self.active_view()
+        index = view.indexAt(pos)
         key = index.data(KEY_ROLE) if index.isValid() else None
         menu = QMenu(self)
         copy = menu.addAction("Copy rows")
@@ -346,7 +454,7 @@ class BlotterView(QWidget):
                     lambda _=False, a=action_id, k=key: self.sig_row_action.emit(a, k))
         menu.addSeparator()
         menu.addAction("Fit columns").triggered.connect(self.fit_columns)
-        menu.popup(self.table.viewport().mapToGlobal(pos))
+        menu.popup(view.viewport().mapToGlobal(pos))
 
     def _header_menu(self, pos: QPoint) -> None:
         menu = QMenu(self)
@@ -358,7 +466,7 @@ class BlotterView(QWidget):
         menu.addSeparator()
         menu.addAction("Reset columns").triggered.connect(self.apply_default_columns)
         menu.addAction("Fit columns").triggered.connect(self.fit_columns)
-        menu.popup(self.table.horizontalHeader().mapToGlobal(pos))
+        menu.popup(self.active_header().mapToGlobal(pos))
 
 
 def make_dock(title: str, object_name: str, widget: QWidget) -> QDockWidget:

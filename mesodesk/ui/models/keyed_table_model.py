@@ -220,6 +220,12 @@ class KeyedTableModel(QAbstractTableModel):
         return None
 
     # -- helpers --------------------------------------------------------
+    def key_data(self, key: Hashable, col: int, role: int = _DISPLAY) -> Any:
+        """``data()`` of the row holding ``key`` (for views that show rows by key, e.g. grouped)."""
+        if role not in _SERVED_ROLES or not 0 <= col < len(self._getters) or key not in self._row_of:
+            return None
+        return self._role_value(role, key, col)
+
     def key_at(self, row: int) -> Hashable | None:
         return self._keys[row] if 0 <= row < len(self._keys) else None
 

@@ -12,7 +12,10 @@ the toolbar badge and the tray read from:
   active (an on-connect push under a fresh EventId, a replayed state) is absorbed
   silently; ``Off``/``Cleared`` removes the key;
 * ``record_state(event)`` only updates the level states (history the trader never
-  saw: the first replay of a fresh install).
+  saw: the first replay of a fresh install);
+* ``restore(notices)`` puts the entries of an earlier run (the persisted history,
+  :mod:`mesodesk.core.notify_history`) before the others; their events, when the server
+  replays them, only update the level states.
 """
 
 from __future__ import annotations
@@ -50,6 +53,8 @@ class NotificationCenter(QObject):
         #: level key -> the notice that switched it on
         self.levels: dict[str, Notice] = {}
         self._unread = 0
+        #: event ids of restored entries whose event has not been delivered in this run yet
+        self._restored: set[str] = set()
 
     # -- intake --------------------------------------------------------------------
     def seen(self, event_id: str) -> bool:
@@ -72,6 +77,10 @@ class NotificationCenter(QObject):
         if key in self._seen:
             return None
         self._remember(key)
+        if key in self._restored:  # in the history already (an earlier run): its level state only
+            self._restored.discard(key)
+            self._track_level(describe(event))
+            return None
         notice = describe(event)
         notice.away = away
         if notice.level_key is not None:
@@ -121,7 +130,31 @@ class NotificationCenter(QObject):
         if key in self._seen:
             return
         self._remember(key)
-        notice = describe(event)
+        self._restored.discard(key)
+        self._track_level(describe(event))
+
+    def restore(self, notices: Iterable[Notice]) -> None:
+        """Entries of an earlier run (oldest first) go before the current ones, read flags as they were."""
+        old = [n for n in notices if n.key not in self._by_key]
+        if not old:
+            return
+        self.notices[:0] = old
+        for notice in old:
+            for k in (notice.key, *(f.key for f in notice.folded)):
+                self._by_key[k] = notice
+                if k not in self._seen:
+                    self._restored.add(k)
+            self._unread += not notice.read
+        if len(self.notices) > self.limit:
+            for gone in self.notices[: len(self.notices) - self.limit]:
+                for k in (gone.key, *(f.key for f in gone.folded)):
+                    self._by_key.pop(k, None)
+                self._unread -= not gone.read
+            del self.notices[: len(self.notices) - self.limit]
+        self.sig_changed.emit()
+        self.sig_unread_changed.emit(self._unread)
+
+    def _track_level(self, notice: Notice) -> None:
         if notice.level_key is not None:
             self._set_level(notice)
 

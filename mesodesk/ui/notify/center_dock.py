@@ -1,5 +1,8 @@
 """The notification center dock: every notification, newest first, read/unread.
 
+Each entry says when it happened with its date and zone (``Wed 02 Dec 14:48:03 CET``): the
+history is kept across restarts (:mod:`mesodesk.core.notify_history`), so older days show too.
+
 Filter by group or by callback type (or the active level states), search the
 text, show unread only; "Mark all read" and "Clear". Clicking an entry marks it
 read; double-click or Enter takes the trader to the object (``sig_activate``).
@@ -42,7 +45,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mesodesk.core.notices import EVENT_TYPES, GROUPS, TYPE_LABELS, Notice
+from mesodesk.core.notices import EVENT_TYPES, GROUPS, TYPE_LABELS, Notice, when_text
 from mesodesk.ui.notify.center import NotificationCenter
 from mesodesk.ui.notify.style import GLYPHS, NotifyPalette, palette
 
@@ -124,7 +127,7 @@ class NotificationListModel(QAbstractListModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return notice.title
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{notice.title}\n{notice.body}"
+            return f"{when_text(notice.time)}\n{notice.title}\n{notice.body}"
         return None
 
     def _on_changed(self) -> None:
@@ -217,7 +220,7 @@ class NoticeDelegate(QStyledItemDelegate):
         small.setPointSizeF(max(7.0, base.pointSizeF() - 1.5))
         painter.setFont(small)
         painter.setPen(QColor(pal.muted))
-        when = n.time.astimezone().strftime("%H:%M:%S")
+        when = when_text(n.time)
         tw = QFontMetrics(small).horizontalAdvance(when)
         painter.drawText(QRect(right - tw, r.top() + 8, tw, 18), Qt.AlignmentFlag.AlignVCenter, when)
         title_right = right - tw - 8

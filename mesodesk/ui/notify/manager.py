@@ -14,7 +14,12 @@ session, can never toast twice) and absorbs a level state that is already active
 
 "While you were away" events all enter the history; when the replay ends, up to
 three of them toast individually, more become one summary toast (and one OS
-notification / one sound).
+notification / one sound). At start-up (the first replay) more than one is always one
+summary toast: the event log shows the replay itself.
+
+The history is kept across restarts, per world (:mod:`mesodesk.core.notify_history`): its
+writer thread reads it and the entries go before this run's when read (an event delivered
+again later only updates its level state); every change is queued to that thread.
 
 Level-type signals that flap are announced once (On once, Off once it has settled)
 by the Qt-free :class:`mesodesk.core.announcements.Announcer`; the flips in between
@@ -26,7 +31,9 @@ from __future__ import annotations
 import html
 import json
 import logging
+import sqlite3
 from collections.abc import Callable
+from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -49,7 +56,9 @@ from mesodesk.core.announcements import Announcer, fold, is_debounced
 from mesodesk.core.errors import ConnectionState
 from mesodesk.core.notices import Action, Notice, Severity, away_summary, is_away_summary, worst
 from mesodesk.core.notify_feed import Arrival, NotificationFeed, Phase
+from mesodesk.core.notify_history import NotificationHistory
 from mesodesk.core.settings import save_settings
+from mesodesk.ui.dialog_placement import place_dialog
 from mesodesk.ui.notify.badge import NotificationButton, SignalIndicator
 from mesodesk.ui.notify.center import NotificationCenter
 from mesodesk.ui.notify.center_dock import AWAY_FILTER, NotificationDock
@@ -91,12 +100,19 @@ class NotificationManager(QObject):
     sig_away_flushed = Signal(int)
     """Emitted with the number of "while you were away" notices when a replay ends."""
 
+    sig_history_loaded = Signal(object)
+    """Emitted (from the history's writer thread, so queued) with the Future of the stored entries."""
+
+    #: the persisted history of earlier runs is in the center (tests wait for it)
+    history_restored = False
+
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.window = window
         self.session = window.session
         self.center = NotificationCenter(self)
         self.stack = ToastStack(window, window.theme)
+        self.stack.set_avoid(window.docks.get("events"))  # the event log stays readable
         self.stack.sig_clicked.connect(self.open_target)
         self.stack.sig_action.connect(self.run_action)
         self.stack.sig_more_clicked.connect(self.show_center)
@@ -120,6 +136,16 @@ class NotificationManager(QObject):
         self.announcer = Announcer(call_later=self._call_later)
         self.announcer.add_settled_listener(self.route)
 
+        # the history of earlier runs in this world: read by its writer thread, restored when read
+        self.history = self._open_history()
+        self._stored_read: dict[str, bool] = {}
+        self._first_replay = True
+        self.sig_history_loaded.connect(self._restore_history)  # queued: emitted on the writer thread
+        if self.history is not None:
+            self.history.loaded.add_done_callback(self._history_read)
+        self.center.sig_added.connect(self._store)
+        self.center.sig_updated.connect(self._store)
+        self.center.sig_changed.connect(self._store_changes)
         # which events are news: the exactly-once rule and the notification cursor live in core
         self.feed = NotificationFeed.for_session(self.session, window.config_dir, call_later=self._call_later)
         self._removers = [self.feed.subscribe(self.handle_event), self.feed.add_replay_end_listener(self.flush_away),
@@ -209,6 +235,50 @@ class NotificationManager(QObject):
         QTimer.singleShot(round(seconds * 1000), self, fire)
         return lambda: pending.__setitem__(0, False)
 
+    # -- the persisted history -----------------------------------------------------------
+    def _open_history(self) -> NotificationHistory | None:
+        try:
+            return NotificationHistory.for_world(self.window.config_dir, self.session.world, limit=self.center.limit)
+        except (OSError, sqlite3.Error) as exc:
+            log.warning("the notification history cannot be kept (%s): this run's notifications only", exc)
+            return None
+
+    def _history_read(self, loaded: Future[list[Notice]]) -> None:
+        """On the writer thread: hand the entries to the GUI thread (unless the window is gone)."""
+        try:
+            self.sig_history_loaded.emit(loaded)
+        except RuntimeError:  # the manager was deleted first (a window closed at once)
+            log.debug("notification history read after its window closed")
+
+    def _restore_history(self, loaded: Future[list[Notice]]) -> None:
+        """The entries of earlier runs go before this run's (an entry this run has already is kept once)."""
+        try:
+            restored = loaded.result()
+        except Exception:
+            log.exception("the notification history could not be read")
+            return
+        # stored as they are: known before the center says it changed (nothing is written again)
+        self._stored_read.update({n.key: n.read for n in restored if n.key not in self._stored_read})
+        self.center.restore(restored)
+        self.history_restored = True
+
+    def _store(self, notice: Notice) -> None:
+        if self.history is not None and not is_away_summary(notice):
+            self.history.put(notice)
+            self._stored_read[notice.key] = notice.read
+
+    def _store_changes(self) -> None:
+        """Read flags changed, or the history was cleared: store that."""
+        if self.history is None:
+            return
+        if not self.center.notices:
+            self.history.clear()
+            self._stored_read.clear()
+            return
+        for notice in self.center.notices:
+            if self._stored_read.get(notice.key) != notice.read:
+                self._store(notice)
+
     # -- preferences ---------------------------------------------------------------------
     def prefs(self) -> NotificationPrefs:
         return NotificationPrefs.from_dict(self.window.settings.notifications)
@@ -292,9 +362,11 @@ class NotificationManager(QObject):
     def flush_away(self) -> None:
         """The replay ended: show what was missed (one by one, or one summary for many)."""
         away, self._away = self._away, []
+        startup, self._first_replay = self._first_replay, False
         if not away:
             return
-        if len(away) <= AWAY_TOAST_LIMIT:
+        # at start-up the event log shows the replay: one toast says what was missed
+        if len(away) <= (1 if startup else AWAY_TOAST_LIMIT):
             for notice in away:
                 self.route(notice)
         else:
@@ -426,6 +498,7 @@ class NotificationManager(QObject):
         dialog.resize(620, 480)
         dialog.destroyed.connect(lambda *_: self.dialogs.remove(dialog) if dialog in self.dialogs else None)
         self.dialogs.append(dialog)
+        place_dialog(dialog, self.window)
         dialog.open()
         return dialog
 
@@ -485,6 +558,8 @@ class NotificationManager(QObject):
             remove()
         self._removers = []
         self.feed.close()
+        if self.history is not None:
+            self.history.close()
         self.announcer.close()
         self.desktop.close()
         self.tray.hide()

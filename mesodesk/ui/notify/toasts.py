@@ -9,6 +9,9 @@ it was made for (its target's identity is bound when the toast is made).
 :class:`ToastStack` keeps at most ``max_visible`` toasts; when full, the oldest
 non-error toast makes room, otherwise new ones wait.
 
+The stack stays off the event log (:attr:`ToastStack.avoid`): when that panel is in the
+window's bottom-right corner the toasts go to the left of it, else above it.
+
 Toasts never move under the pointer: while it is over the stack (or a button is
 held on a toast) the countdowns pause, new toasts go to the far end (the top) or
 wait, closed ones leave a gap, and the stack reflows when the pointer leaves.
@@ -22,6 +25,7 @@ from typing import Any
 from PySide6.QtCore import QElapsedTimer, QEvent, QObject, QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent
 from PySide6.QtWidgets import (
+    QDockWidget,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -202,7 +206,8 @@ class Toast(QFrame):
         else:
             self.body.setText(n.body)
         self.body.setVisible(bool(self.body.text()))
-        self.time.setText(n.time.astimezone().strftime("%H:%M:%S"))
+        local = n.time.astimezone()
+        self.time.setText(f"{local:%H:%M:%S} {local.tzname() or ''}".strip())
         self.count.setText(f"×{len(self.notices)}" if len(self.notices) > 1 else "")
         self.count.setVisible(len(self.notices) > 1)
         self.type_label.setText(n.type_label)
@@ -320,6 +325,8 @@ class ToastStack(QWidget):
         self.pal = palette(theme)
         self.max_visible = 5
         self.seconds = 6
+        #: a panel the toasts never cover (the event log): they go left of it, else above it
+        self.avoid: QDockWidget | None = None
         self.toasts: list[Toast] = []
         self.queue: list[Notice] = []
         #: notices that arrived while the stack held still and did not fit at the far end
@@ -340,6 +347,16 @@ class ToastStack(QWidget):
         self._layout.addWidget(self.more, 0, Qt.AlignmentFlag.AlignRight)
         window.installEventFilter(self)
         self.hide()
+
+    def set_avoid(self, dock: QDockWidget | None) -> None:
+        """Keep the toasts off ``dock`` (followed as it moves, resizes, shows or hides)."""
+        if self.avoid is not None:
+            self.avoid.removeEventFilter(self)
+        self.avoid = dock
+        if dock is not None:
+            dock.installEventFilter(self)
+        if self.isVisible():
+            self._relayout()
 
     def set_theme(self, theme: str) -> None:
         self.pal = palette(theme)
@@ -573,7 +590,8 @@ class ToastStack(QWidget):
         layout.activate()
         return max(layout.totalHeightForWidth(TOAST_WIDTH), layout.totalMinimumSize().height())
 
-    def _available_height(self) -> int:
+    def _area(self) -> QRect:
+        """The window below its top toolbars and above its status bar (window coordinates)."""
         w = self.window_
         top = w.menuBar().height() if w.menuBar() is not None and w.menuBar().isVisible() else 0
         for bar in w.findChildren(QToolBar):
@@ -581,19 +599,46 @@ class ToastStack(QWidget):
                 top = max(top, bar.geometry().bottom())
         status = w.statusBar()
         bottom = w.height() - (status.height() if status is not None and status.isVisible() else 0)
-        return max(120, bottom - top)
+        return QRect(0, top, w.width(), max(0, bottom - top))
+
+    def _avoided(self) -> QRect | None:
+        """Where the panel the toasts must not cover is on screen (its tab group's visible dock)."""
+        dock = self.avoid
+        if dock is None or dock.isHidden() or dock.isFloating():
+            return None
+        w = self.window_
+        group = [dock, *w.tabifiedDockWidgets(dock)] if isinstance(w, QMainWindow) else [dock]
+        shown = next((d for d in group if d.isVisible() and not d.isFloating()), None)
+        return None if shown is None else shown.geometry()
+
+    def _anchor(self) -> QRect:
+        """The box the stack grows in from its bottom-right corner: the window's corner, or, when the
+        avoided panel is there, the area left of it, else the area above it."""
+        area = self._area()
+        avoid = self._avoided()
+        width = TOAST_WIDTH + 2 * MARGIN
+        if avoid is None or not avoid.intersects(QRect(area.right() - width, area.top(), width, area.height())):
+            return area
+        left = QRect(area.left(), area.top(), avoid.left() - area.left(), area.height())
+        if left.width() >= width:
+            return left
+        return QRect(area.left(), area.top(), area.width(), max(0, avoid.top() - area.top()))
+
+    def _available_height(self) -> int:
+        return max(120, self._anchor().height())
 
     def _place(self) -> None:
-        w = self.window_
-        bottom = w.height()
-        status = w.statusBar() if w.statusBar() is not None else None
-        if status is not None and status.isVisible():
-            bottom -= status.height()
-        x = max(0, w.width() - self.width())
-        y = max(0, bottom - self.height())
+        box = self._anchor()
+        x = max(0, box.right() + 1 - self.width())
+        y = max(0, box.bottom() + 1 - self.height())
         self.move(x, y)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.avoid and self.avoid is not None and event.type() in (
+                QEvent.Type.Resize, QEvent.Type.Move, QEvent.Type.Show, QEvent.Type.Hide):
+            if self.isVisible():
+                self._relayout()
+            return False
         if watched is self.window_ and event.type() in (QEvent.Type.Resize, QEvent.Type.Show,
                                                         QEvent.Type.LayoutRequest):
             if self.isVisible():

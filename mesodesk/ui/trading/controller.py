@@ -19,6 +19,7 @@ from mesodesk.core.trading.orders import OrderCommandError
 from mesodesk.core.trading.outcome import spawn
 from mesodesk.core.trading.plan import FlowKind
 from mesodesk.core.trading.pricing import signed_words
+from mesodesk.ui.dialog_placement import place_dialog
 from mesodesk.ui.trading import shortcuts
 from mesodesk.ui.trading.flow import TradeWindow
 from mesodesk.ui.trading.modify import ModifyOrderDialog
@@ -148,6 +149,7 @@ class TradingController(QObject):
 
     def _open(self, w: TradeWindow) -> TradeWindow:
         self.windows.append(w)
+        place_dialog(w, self.window)
         w.show()
         w.raise_()
         w.activateWindow()
@@ -204,6 +206,7 @@ class TradingController(QObject):
 
         if self.manager is None:
             self.manager = StrategyManager(self)
+        place_dialog(self.manager, self.window)
         self.manager.show()
         self.manager.raise_()
         self.manager.activateWindow()
@@ -273,6 +276,7 @@ class TradingController(QObject):
         dialog.sig_submit.connect(lambda oid, price: spawn(self._replace(oid, price), f"modifying order #{oid}"))
         dialog.finished.connect(lambda _result: setattr(self, "modify_dialog", None))
         self.modify_dialog = dialog
+        place_dialog(dialog, self.window)
         dialog.open()
         return dialog
 

@@ -8,7 +8,6 @@ The pages only read the store and describe the request; the window prepares it.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Signal
@@ -29,6 +28,7 @@ from mesodesk.contract import (
     SignalState,
 )
 from mesodesk.core.trading.adjustments import conditional_adjustments, describe_actions, operations_of
+from mesodesk.core.trading.position_names import default_position_name
 from mesodesk.ui.trading.widgets import label
 
 if TYPE_CHECKING:
@@ -113,7 +113,7 @@ class EntrySetupPage(QWidget):
         index = self.constraint.findText(str(constraint))
         self.constraint.setCurrentIndex(max(index, 0))
         name = row.strategy.name if row is not None else "Position"
-        self.name.setText(f"{name} {datetime.now():%d%b %H:%M}")
+        self.name.setText(default_position_name(name, state.server_clock.now()))  # the market's clock
         self.hint.setText(str(definition.get("Description") or ""))
 
     def mark_name_invalid(self, message: str | None) -> None:

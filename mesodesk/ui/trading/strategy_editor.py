@@ -46,7 +46,7 @@ from mesodesk.contract import LiveStrategy
 from mesodesk.core.errors import MesoLiveApiException, api_error_text
 from mesodesk.core.trading.json_locator import PREFIX, json_locations, locate
 from mesodesk.core.trading.outcome import spawn
-from mesodesk.core.trading.strategies import StrategyValidationError
+from mesodesk.core.trading.strategies import StrategyValidationError, expression_limits
 from mesodesk.ui.trading.widgets import STYLE, Banner, item, label
 
 if TYPE_CHECKING:
@@ -115,6 +115,13 @@ def checked_accounts(widget: QListWidget) -> list[str]:
             if widget.item(i).checkState() == Qt.CheckState.Checked]
 
 
+def expression_help() -> str:
+    """The editor's help line on expressions: the language in brief and its size limits."""
+    limits = "; ".join(expression_limits())
+    return ("Expressions are Lua-style: and / or / not, + - * / % ^, == ~= < <= > >=, abs min max floor ceil "
+            f"round sqrt exp log pow (also math.*), -- comments. Limits: {limits}.")
+
+
 # ------------------------------------------------------------------ the editor
 class StrategyEditor(QWidget):
     sig_saved = Signal(object)
@@ -177,6 +184,9 @@ class StrategyEditor(QWidget):
         buttons.addWidget(self.save_button)
         layout = QVBoxLayout(self)
         layout.addWidget(label("Strategy definition (MesoSim v3 JSON)", "title"))
+        self.help = label(expression_help(), "hint", "expressionHelp")
+        self.help.setWordWrap(True)
+        layout.addWidget(self.help)
         layout.addLayout(form)
         layout.addWidget(self.editor, 1)
         layout.addWidget(self.errors)

@@ -26,6 +26,7 @@ from mesodesk.contract import LiveStrategy
 from mesodesk.core.errors import MesoLiveApiException
 from mesodesk.core.trading.outcome import spawn
 from mesodesk.core.trading.strategies import StrategyValidationError
+from mesodesk.ui.dialog_placement import place_dialog
 from mesodesk.ui.trading.strategy_editor import (
     StrategyEditor,
     accounts_list,
@@ -214,6 +215,7 @@ class StrategyManager(QWidget):
 
     def _editor(self, editor: StrategyEditor) -> StrategyEditor:
         editor.sig_saved.connect(lambda s: self._stored(s))
+        place_dialog(editor, self.ctx.window)
         editor.show()
         editor.raise_()
         self.editors.append(editor)

@@ -1,0 +1,84 @@
+"""The Trade history and Today docks in the main window.
+
+``install_day_views(window)`` makes both docks (keys ``tradeHistory`` and ``today`` in
+``window.docks``; the default layout places them), loads the world's day marks
+(:mod:`mesodesk.core.day_marks`) and hooks the Today view to the window's frames.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtWidgets import QDockWidget
+
+from mesodesk.core.day_marks import DayMarksFile, day_marks_path
+from mesodesk.core.history import HistoryStore
+from mesodesk.core.today import TodayBook
+from mesodesk.ui.docks.table_dock import BlotterView, make_dock
+from mesodesk.ui.docks.today import TodayWidget
+from mesodesk.ui.docks.trade_history import TradeHistoryWidget
+
+if TYPE_CHECKING:
+    from mesodesk.ui.main_window import MainWindow
+
+#: dock key -> (title, object name)
+DAY_DOCKS: dict[str, tuple[str, str]] = {
+    "tradeHistory": ("Trade history", "tradeHistoryDock"),
+    "today": ("Today", "todayDock"),
+}
+
+
+class DayViews(QObject):
+    """Owns the two widgets, the day-marks file and their shutdown."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        world = window.session.world
+        self.marks_file = DayMarksFile(day_marks_path(world, window.config_dir), world.key)
+        self.book = TodayBook(self.marks_file.load(), self.marks_file.save)
+        state = window.session.state
+        self.trade_history = TradeHistoryWidget(state, self._history, theme=window.theme)
+        self.today = TodayWidget(state, self.book)
+        widgets = {"tradeHistory": self.trade_history, "today": self.today}
+        self.docks: dict[str, QDockWidget] = {
+            key: make_dock(title, name, widgets[key]) for key, (title, name) in DAY_DOCKS.items()}
+        self._closed = False
+
+    def _history(self) -> HistoryStore | None:
+        charts = self.window.charts
+        return charts.store if charts is not None else None
+
+    def install(self) -> None:
+        w = self.window
+        for dock in self.docks.values():
+            w.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
+        w.docks.update(self.docks)
+        for view in self.views():
+            view.restore_header_state(w.qsettings)
+        w.frames.add(self.today.on_frame)
+        w.sig_theme_changed.connect(self.trade_history.set_theme)
+        w.sig_closed.connect(self.close)
+
+    def views(self) -> list[BlotterView]:
+        """The tables of both docks (their column widths and order are kept like the blotters')."""
+        return [self.trade_history.view, self.trade_history.fills_view, *self.today.views.values()]
+
+    def close(self) -> None:
+        """Save the day's marks (and wait for the write) and the tables' columns; detach from the state."""
+        if self._closed:
+            return
+        self._closed = True
+        for view in self.views():
+            view.save_header_state(self.window.qsettings)
+        self.book.flush()
+        self.marks_file.close()
+        self.trade_history.close_sources()
+        self.today.close_sources()
+
+
+def install_day_views(window: MainWindow) -> DayViews:
+    views = DayViews(window)
+    views.install()
+    return views
