@@ -11,7 +11,6 @@ rejected the API key; 5 TLS problem; 6 no MesoLive hub at that URL (wrong path, 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import logging
 import os
@@ -25,7 +24,12 @@ from mesodesk import __version__
 from mesodesk.cli_args import OneLineParser, fail, finite_number, folder, int_in, output_file
 
 if TYPE_CHECKING:
+    from PySide6.QtWidgets import QApplication
+
     from mesodesk.core.folder_lock import FolderLock
+    from mesodesk.core.settings import Settings
+    from mesodesk.core.world import World
+    from mesodesk.ui.cached_window import CachedWindow
 
 log = logging.getLogger("mesodesk.app")
 
@@ -66,20 +70,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _prestart_simulator(args: argparse.Namespace) -> object | None:
+def _remote_url(args: argparse.Namespace, settings: Settings) -> str | None:
+    """The server this start connects to first, or None for the embedded simulator: ``--server``,
+    else the saved remote choice (never for ``--screenshot``), as the app controller chooses."""
+    if args.server:
+        return str(args.server)
+    if not args.screenshot and settings.connection_mode == "remote" and settings.server_url:
+        return settings.server_url
+    return None
+
+
+def _prestart_simulator(args: argparse.Namespace, settings: Settings) -> object | None:
     """Spawn the embedded simulator before the GUI's heavy imports, so the two start-ups overlap.
 
     Only when the embedded simulator will be used (no ``--server``, no saved remote choice).
     The child exits on its own when our end of its stdin closes, so it cannot outlive us.
     """
-    if args.server:
+    if _remote_url(args, settings) is not None:
         return None
-    if not args.screenshot:
-        from mesodesk.core.settings import load_settings
-
-        settings = load_settings()
-        if settings.connection_mode == "remote" and settings.server_url:
-            return None
     from mesodesk.sim.embedded import EmbeddedSimulator, SimulatorError
 
     simulator = EmbeddedSimulator(args.data_dir / "simulator", seed=args.seed)
@@ -160,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
         return doctor_main(argv[1:])
     args = build_parser().parse_args(argv)
     if args.server:
-        from mesodesk.core.connection_problems import check_server_url
+        from mesodesk.core.world import check_server_url  # stdlib only: before the SDK is imported
 
         problem = check_server_url(args.server)
         if problem is not None:
@@ -187,15 +195,74 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(private, ignore_errors=True)
 
 
+def _cache_world(args: argparse.Namespace, settings: Settings) -> World | None:
+    """The world this start will look at, known before the SDK is imported: the embedded simulator's
+    folder, or the server and the account its key signs in as (None: no key, so no world yet)."""
+    from mesodesk.core.world import World, account_fingerprint
+
+    url = _remote_url(args, settings)
+    if url is None:
+        return World.embedded(args.data_dir / "simulator")
+    if args.api_key_env and url == args.server:
+        key = os.environ.get(args.api_key_env, "")
+    else:
+        from mesodesk.core.credentials import load_api_key
+
+        key = load_api_key(url) or ""
+    return World.server(url, account_fingerprint(url, key)) if key else None
+
+
+def _show_cached_window(args: argparse.Namespace, settings: Settings,
+                        app: QApplication) -> tuple[CachedWindow | None, str | None]:
+    """Paint the last session's window of this world (stale), before the heavy imports.
+    Returns it (None without a cache) and the one-line problem of a damaged cache."""
+    from mesodesk.core.session_cache import read_cache
+    from mesodesk.core.startup_timeline import mark
+    from mesodesk.core.world import world_folder
+    from mesodesk.ui.cached_window import PROBE_ENV, CachedWindow, write_first_paint_probe
+
+    world = _cache_world(args, settings)
+    read = read_cache(world_folder(world, args.data_dir), world.key) if world is not None else None
+    window = None
+    if read is not None and read.cache is not None:
+        from mesodesk.ui.theme import apply_theme
+
+        apply_theme(app, settings.theme)
+        window = CachedWindow(read.cache)
+        window.show()
+        app.processEvents()
+        window.repaint()
+        mark("cached rows painted")
+    probe = os.environ.get(PROBE_ENV)
+    if probe:
+        write_first_paint_probe(probe, window)
+    return window, read.problem if read is not None else None
+
+
 def _run(args: argparse.Namespace) -> int:
-    # Start-up: the simulator child first; it starts while we import Qt, pydantic and the SDK.
-    args.early_simulator = _prestart_simulator(args)
+    # Start-up: the simulator child first; it starts while we paint the last session's window and
+    # import Qt, pydantic and the SDK.
+    from mesodesk.core.settings import load_settings
+
+    settings = load_settings()
+    args.early_simulator = _prestart_simulator(args, settings)
 
     from mesodesk.core.startup_timeline import mark
 
     mark("simulator spawned" if args.early_simulator else "arguments parsed")
-    import qasync
     from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setApplicationName("mesodesk")
+    app.setOrganizationName("mesodesk")
+    app.setApplicationVersion(__version__)
+    app.setQuitOnLastWindowClosed(False)
+    args.cached_window, cache_problem = _show_cached_window(args, settings, app)
+
+    import asyncio  # after the first paint, as everything below
+
+    import qasync
 
     from mesodesk.app_controller import AppController
     from mesodesk.ui.errors import ErrorHub, install_error_hooks
@@ -205,12 +272,8 @@ def _run(args: argparse.Namespace) -> int:
     log_file = setup_logging()
     _quiet_stderr()
     mark("modules imported")
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    assert isinstance(app, QApplication)
-    app.setApplicationName("mesodesk")
-    app.setOrganizationName("mesodesk")
-    app.setApplicationVersion(__version__)
-    app.setQuitOnLastWindowClosed(False)
+    if cache_problem is not None:
+        log.warning("%s", cache_problem)
     collector = GuiGarbageCollector(app)  # no collection inside Qt calls: see mesodesk.ui.gc_timer
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
@@ -225,7 +288,6 @@ def _run(args: argparse.Namespace) -> int:
         return 130
     finally:
         collector.stop()
-
 
 if __name__ == "__main__":
     raise SystemExit(main())

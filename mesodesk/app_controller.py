@@ -34,11 +34,11 @@ from mesodesk.core.connection_problems import (
 from mesodesk.core.credentials import load_api_key
 from mesodesk.core.errors import ConnectionState
 from mesodesk.core.session import Session
+from mesodesk.core.session_cache import SessionCache, write_cache
 from mesodesk.core.settings import load_settings
 from mesodesk.core.startup_timeline import mark
 from mesodesk.core.trading.desk import TradingDesk
-from mesodesk.core.world import World, account_fingerprint, default_data_dir
-from mesodesk.sim.broker import COMMISSION_PER_CONTRACT
+from mesodesk.core.world import World, account_fingerprint, default_data_dir, world_folder
 from mesodesk.sim.embedded import (
     EmbeddedSimulator,
     SimulatorCrash,
@@ -46,6 +46,8 @@ from mesodesk.sim.embedded import (
     SimulatorError,
     SimulatorSupervisor,
 )
+from mesodesk.sim.fees import COMMISSION_PER_CONTRACT
+from mesodesk.ui.cached_window import CachedWindow, capture_window
 from mesodesk.ui.dialogs.connection_dialog import ConnectionChoice
 from mesodesk.ui.errors import EXPLAINED, ErrorHub
 from mesodesk.ui.main_window import MainWindow
@@ -54,6 +56,9 @@ log = logging.getLogger("mesodesk.app")
 
 
 DEFERRED_PANELS_AFTER_S = 3.0
+"""Also how long the last session's window (:mod:`mesodesk.ui.cached_window`) waits for live rows."""
+#: how often the last session's window is written while the console runs (also at exit)
+SESSION_CACHE_EVERY_S = 30.0
 #: how long the "simulator restarted" line stays in the status bar
 RESTART_NOTICE_MS = 600_000
 
@@ -86,6 +91,13 @@ class AppController:
         self._first_connect = True
         self._startup_notice: tuple[str, str] | None = None
         self.connect_timeout: float = getattr(args, "connect_timeout", None) or 10.0
+        #: the last session's window, painted by app.main before the heavy imports; until live rows
+        self.cached_window: CachedWindow | None = getattr(args, "cached_window", None)
+        if self.cached_window is not None:
+            self.cached_window.sig_closed.connect(self._on_window_closed)
+        self._live_window: MainWindow | None = None
+        self._final_cache: tuple[Path, SessionCache] | None = None
+        self._cache_write_failed = False
 
     def _initial_choice(self) -> ConnectionChoice:
         """--server wins; otherwise the last choice from the settings (never for --screenshot)."""
@@ -157,6 +169,9 @@ class AppController:
         window.sig_connect_requested.connect(self._on_connect_requested)
         window.show()
         mark("main window shown")
+        if self.cached_window is not None:  # over its panels until live rows are painted
+            self.cached_window.sig_closed.disconnect(self._on_window_closed)
+            self.cached_window.cover(window, window.statusBar().geometry().top() or window.height())
         if self._startup_notice is not None:
             window.status.show_notice(*self._startup_notice)
             self._startup_notice = None
@@ -172,10 +187,13 @@ class AppController:
             return
         exc = task.exception()
         if exc is None:
+            self._live_window = window
             self._select_first_position(window if window is self.window else None)
         elif isinstance(exc, ConnectFailed):
             self._connection_failed(exc, session, window, first)
         else:
+            if window is self.window:
+                self._drop_cached_window()
             self.errors.report(f"Could not connect: {type(exc).__name__}: {exc}", exc)  # a bug: traceback
 
     def _connection_failed(self, exc: ConnectFailed, session: Session, window: MainWindow, first: bool) -> None:
@@ -187,6 +205,7 @@ class AppController:
         self.errors.explain(summary, problem.details(exc.url))
         if window is not self.window:
             return
+        self._drop_cached_window()
         window.status.show_notice(f"Not connected: {problem.reason}", "error")
         if problem.kind == ProblemKind.AUTH and not session.embedded:
             dialog = window.open_connection_dialog()
@@ -196,13 +215,56 @@ class AppController:
                               "again.")
 
     async def _build_panels_when_live(self, window: MainWindow) -> None:
-        """Charts come second: once the first live rows are painted (or after a few seconds)."""
+        """Live rows replace the last session's, and charts come second (or both after a few seconds)."""
+        live = False
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(window.wait_until_live(min_updates=1), DEFERRED_PANELS_AFTER_S)
+            live = True
+        if window is not self.window:
+            return
+        self._drop_cached_window()
+        if live:
             mark("live rows painted")
-        if window is self.window:
-            window.build_deferred_panels()
-            mark("charts built")
+        window.build_deferred_panels()
+        mark("charts built")
+
+    # -- the last session's window (mesodesk.ui.cached_window) --------------------------------------
+    def _drop_cached_window(self) -> None:
+        """The live window's own panels from now on (the last session's window goes, once)."""
+        cached, self.cached_window = self.cached_window, None
+        if cached is not None:
+            if cached.isWindow():  # not yet over the live window: closing it would end the app
+                cached.sig_closed.disconnect(self._on_window_closed)
+            cached.hide()
+            cached.deleteLater()
+
+    def _session_cache(self) -> tuple[Path, SessionCache] | None:
+        """What the live window shows now, and where it goes (None: no live window on screen)."""
+        window, session = self.window, self.session
+        if window is None or session is None or window is not self._live_window or not window.isVisible():
+            return None
+        folder = world_folder(session.world, self.data_dir)
+        return folder, capture_window(window, session.world.key, window.docks, window.views)
+
+    def _write_session_cache(self, snapshot: tuple[Path, SessionCache] | None) -> None:
+        if snapshot is None:
+            return
+        try:
+            write_cache(*snapshot)
+        except OSError as exc:
+            if not self._cache_write_failed:  # once: it is a convenience, the console works without it
+                log.warning("could not keep the last session's window in %s: %s", snapshot[0],
+                            exc.strerror or exc)
+            self._cache_write_failed = True
+
+    async def _keep_session_cache(self) -> None:
+        """Every half minute: capture on the GUI thread (the rows on screen: cheap), write off it."""
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(SESSION_CACHE_EVERY_S)
+            snapshot = self._session_cache()
+            if snapshot is not None:
+                await loop.run_in_executor(None, self._write_session_cache, snapshot)
 
     @staticmethod
     def _select_first_position(window: MainWindow | None) -> None:
@@ -233,6 +295,8 @@ class AppController:
     async def _switch(self, choice: ConnectionChoice) -> None:
         """Close the current session and window, then open the chosen connection."""
         url, key = await self._endpoint(choice)  # fails before anything is torn down
+        self._write_session_cache(self._session_cache())
+        self._drop_cached_window()
         old_session, old_window = self.session, self.window
         self.session = self.window = None
         if old_window is not None:
@@ -363,6 +427,7 @@ class AppController:
                 self._print(str(exc))
                 return exc.exit_code
             self._open(url, key)
+            self._spawn(self._keep_session_cache())
             if self.args.screenshot:
                 return await self._screenshot(self.args.screenshot, self.args.screenshot_timeout)
             await self._closed
@@ -403,6 +468,7 @@ class AppController:
             self.errors.report(f"{type(exc).__name__}: {exc}", exc)
 
     def _on_window_closed(self) -> None:
+        self._final_cache = self._session_cache()  # while the window is still on screen
         if self._closed is not None and not self._closed.done():
             self._closed.set_result(None)
 
@@ -412,6 +478,7 @@ class AppController:
 
         async def live() -> None:
             await window.wait_until_live(min_updates=1)
+            self._drop_cached_window()
             window.repaint()
             mark("live rows painted")
             window.build_deferred_panels()
@@ -439,6 +506,10 @@ class AppController:
         return 0
 
     async def shutdown(self) -> None:
+        try:
+            self._write_session_cache(self._final_cache or self._session_cache())
+        except Exception:  # a bug in the capture must not stop the shutdown
+            log.exception("the last session's window was not kept")
         supervisor, self.supervisor = self.supervisor, None
         if supervisor is not None:
             await supervisor.stop()
@@ -451,6 +522,7 @@ class AppController:
                 log.exception("session did not stop cleanly")
         if simulator is not None:
             await simulator.stop()
+        self._drop_cached_window()
         if self.window is not None:
             if not self.args.screenshot:  # a screenshot run leaves the trader's layout alone
                 self.window.save_ui_state()

@@ -41,7 +41,9 @@ HUBS = [
 #: classes a client page documents besides the client
 EXTRA_CLASSES = {
     "control": ["mesodesk.sdk._prepare_kinds.IdempotencyOutcome"],
-    "data": ["mesodesk.sdk._hub.HubStream"],
+    "data": ["mesodesk.sdk._hub.HubStream", "mesodesk.sdk.lean.LeanPositionData", "mesodesk.sdk.lean.LeanLegData",
+             "mesodesk.sdk.lean.LeanLegsData", "mesodesk.sdk.lean.LeanPrices", "mesodesk.sdk.lean.LeanGreeks",
+             "mesodesk.sdk.lean.LeanGreekValues", "mesodesk.sdk.lean.LeanPnL"],
     "events": ["mesodesk.sdk.events.EventCursorStore", "mesodesk.sdk.events.JsonFileEventCursorStore"],
 }
 MODULE_TITLES = {

@@ -15,7 +15,8 @@ from typing import Any
 
 from mesodesk.bench import markdown, targets
 
-FIGURES = ("startup", "stream_ingest", "roundtrip", "blotter_lag", "chart_fps", "risk_graph", "idle_cpu", "rss")
+FIGURES = ("startup", "stream_ingest", "roundtrip", "blotter_lag", "blotter_20k", "blotter_fast", "blotter_100k",
+           "chart_fps", "risk_graph", "idle_cpu", "rss")
 
 
 def plan(quick: bool, tiny: bool = False) -> dict[str, Callable[[], dict[str, Any]]]:
@@ -28,6 +29,9 @@ def plan(quick: bool, tiny: bool = False) -> dict[str, Callable[[], dict[str, An
             "stream_ingest": lambda: ingest.run(2_000),
             "roundtrip": lambda: roundtrip.run(20),
             "blotter_lag": lambda: blotter.run(100, 1_000, 0.3),
+            "blotter_20k": lambda: blotter.run(1_000, 1_000, 0.3),
+            "blotter_fast": lambda: blotter.run(100, 5_000, 0.3),
+            "blotter_100k": lambda: blotter.run(2_000, 5_000, 0.3),
             "chart_fps": lambda: charts.run(10_000, 0.3),
             "risk_graph": lambda: risk.run(2),
             "idle_cpu": lambda: idle.run(0.2, 0.1),
@@ -38,6 +42,9 @@ def plan(quick: bool, tiny: bool = False) -> dict[str, Callable[[], dict[str, An
         "stream_ingest": lambda: ingest.run(20_000 if quick else 200_000),
         "roundtrip": lambda: roundtrip.run(300 if quick else 3_000),
         "blotter_lag": lambda: blotter.run(2_000, 5_000, 2.0 if quick else 10.0),
+        "blotter_20k": lambda: blotter.run(20_000, 5_000, 2.0 if quick else 10.0),
+        "blotter_fast": lambda: blotter.run(2_000, 50_000, 2.0 if quick else 10.0),
+        "blotter_100k": lambda: blotter.run(20_000 if quick else 100_000, 50_000, 2.0 if quick else 10.0),
         "chart_fps": lambda: charts.run(1_000_000, 2.0 if quick else 8.0),
         "risk_graph": lambda: risk.run(20 if quick else 100),
         "idle_cpu": lambda: idle.run(0.6, 0.3) if quick else idle.run(20.0, 3.0),

@@ -1,7 +1,8 @@
 """Blotter under a firehose: GUI event-loop lag and CPU per update, ours vs a vn.py-style QTableWidget.
 
 Ours: a Qt-free :class:`Table` touched per update, synced to a :class:`KeyedTableModel`
-at most once per frame. Baseline: one ``QTableWidgetItem.setText`` per cell per update,
+at most once per frame; the model signals and formats only the rows the view paints
+(about 43 of them in the 1400 × 900 window), the rest are marked stale. Baseline: one ``QTableWidgetItem.setText`` per cell per update,
 as vn.py's ``BaseMonitor`` does. Both run offscreen, shown, at the same update rate.
 
 Both sides share the same driver: the firehose (``rng.choice`` + ``Row.tick`` per
@@ -107,10 +108,13 @@ async def ours(rows: int, rate: int, seconds: float) -> dict[str, Any]:
 
     await asyncio.sleep(0.3)  # let the one-time column fit and first paint happen before measuring
     frames_before, emits_before, fades_before = frames.frames, model.data_changed_emits, model.fade_emits
+    formatted_before = model.rows_formatted
     result = await _drive(update, list(range(rows)), rate, seconds)
     result["frames"] = frames.frames - frames_before
     result["data_changed_emits"] = model.data_changed_emits - emits_before
     result["fade_emits"] = model.fade_emits - fades_before
+    result["rows_formatted"] = model.rows_formatted - formatted_before
+    result["visible_rows"] = len(model.visible_keys or ())
     view.close()
     return result
 
@@ -178,8 +182,8 @@ def run(rows: int, rate: int, seconds: float) -> dict[str, Any]:
     for result in (base, mine):
         result["net_cpu_us_per_update"] = _net(result["cpu_us_per_update"], generator)
     return figure(mine, {"qtablewidget_per_cell": base}, base["net_cpu_us_per_update"] / mine["net_cpu_us_per_update"],
-                  ratio_means="baseline net CPU/update ÷ ours (target ≥ 10); net = gross CPU/update minus the "
-                              "shared driver's (firehose + heartbeat with a no-op sink, mean of a run before and after)",
+                  ratio_means="baseline net CPU/update ÷ ours; net = gross CPU/update minus the shared driver's "
+                              "(firehose + heartbeat with a no-op sink, mean of a run before and after)",
                   ratio_gross=round(base["cpu_us_per_update"] / mine["cpu_us_per_update"], 3),
                   generator_cpu_us_per_update={"before": gen_before["cpu_us_per_update"],
                                                "after": gen_after["cpu_us_per_update"]},

@@ -16,16 +16,25 @@ def _n(value: Any, places: int = 1) -> str:
 
 def _startup(e: dict[str, Any]) -> tuple[str, str]:
     v, b = e["values"], e["baseline"]
-    return f"{_n(v['median_s'], 3)} s to live rows painted (median of {len(v['runs_s'])})", \
-        f"{_n(b['median_s'], 3)} s: empty QMainWindow painted"
+    return (f"{_n(v['median_s'], 3)} s to the last session's rows painted, {_n(v['live_rows_median_s'], 3)} s "
+            f"to live rows (median of {len(v['runs_s'])})"), \
+        (f"{_n(b['median_s'], 3)} s: empty QMainWindow painted; the simulator alone ready in "
+         f"{_n(v['simulator_ready_median_s'], 3)} s")
 
 
 def _ingest(e: dict[str, Any]) -> tuple[str, str]:
     sdk, b = e["values"]["sdk"], e["baseline"]
     raw, exact, node = b["raw_aiohttp_orjson"], b.get("raw_aiohttp_exact_decimal", {}), b.get("official_js_client")
     ours = f"SDK, typed models: {_n(sdk['items_per_s'])} items/s, {_n(sdk['cpu_us_per_item'])} µs CPU/item"
+    console = e["values"].get("console")
+    if console:
+        ours += (f"; console (lean items into the store): {_n(console['items_per_s'])} items/s, "
+                 f"{_n(console['cpu_us_per_item'])} µs CPU/item")
     base = (f"raw aiohttp+orjson: {_n(raw['items_per_s'])}/s, {_n(raw['cpu_us_per_item'])} µs; "
             f"raw with exact Decimals: {_n(exact.get('items_per_s'))}/s, {_n(exact.get('cpu_us_per_item'))} µs")
+    no_parse = b.get("no_parse")
+    if no_parse:
+        base += f"; a client that does not parse: {_n(no_parse['items_per_s'])}/s"
     if isinstance(node, dict) and "items_per_s" in node:
         base += f"; @microsoft/signalr (node): {_n(node['items_per_s'])}/s, {_n(node['cpu_us_per_item'])} µs"
     return ours, base
@@ -40,9 +49,9 @@ def _roundtrip(e: dict[str, Any]) -> tuple[str, str]:
 def _blotter(e: dict[str, Any]) -> tuple[str, str]:
     v, b = e["values"], e["baseline"]["qtablewidget_per_cell"]
     return (f"{_n(v.get('net_cpu_us_per_update'))} µs CPU/update net ({_n(v['cpu_us_per_update'])} gross), "
-            f"lag p50/p99 {_n(v['lag_p50_ms'], 2)}/{_n(v['lag_p99_ms'], 2)} ms",
+            f"{_n(v['updates_per_s'])} updates/s, lag p50/p99 {_n(v['lag_p50_ms'], 2)}/{_n(v['lag_p99_ms'], 2)} ms",
             f"QTableWidget: {_n(b.get('net_cpu_us_per_update'))} µs net ({_n(b['cpu_us_per_update'])} gross), "
-            f"lag p50/p99 {_n(b['lag_p50_ms'], 2)}/{_n(b['lag_p99_ms'], 2)} ms")
+            f"{_n(b['updates_per_s'])} updates/s, lag p50/p99 {_n(b['lag_p50_ms'], 2)}/{_n(b['lag_p99_ms'], 2)} ms")
 
 
 def _charts(e: dict[str, Any]) -> tuple[str, str]:
@@ -72,7 +81,10 @@ ROWS: dict[str, tuple[str, Callable[[dict[str, Any]], tuple[str, str]]]] = {
     "startup": ("Start-up", _startup),
     "stream_ingest": ("Stream ingest", _ingest),
     "roundtrip": ("Round trip `get_position`", _roundtrip),
-    "blotter_lag": ("Blotter, 5,000 updates/s", _blotter),
+    "blotter_lag": ("Blotter, 2k rows × 5,000 updates/s", _blotter),
+    "blotter_20k": ("Blotter, 20k rows × 5,000 updates/s", _blotter),
+    "blotter_fast": ("Blotter, 2k rows × 50,000 updates/s", _blotter),
+    "blotter_100k": ("Blotter, 100k rows × 50,000 updates/s (quick: 20k rows)", _blotter),
     "chart_fps": ("Charts, 4 × 1M points", _charts),
     "risk_graph": ("Risk graph 8 legs × 400 × 4", _risk),
     "idle_cpu": ("Idle console CPU, 4 positions streaming", _idle),

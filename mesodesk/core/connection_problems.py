@@ -24,6 +24,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from mesodesk.core.world import check_server_url
 from mesodesk.sdk import (
     ConnectionLostError,
     ConnectionState,
@@ -119,36 +120,8 @@ class ConnectFailed(Exception):
 
 
 # -- URLs ------------------------------------------------------------------------------------
-def check_server_url(url: str) -> str | None:
-    """What is wrong with a server URL (a reason, lower case), or None when it can be tried."""
-    url = url.strip()
-    if not url:
-        return "no server URL given"
-    if any(ch.isspace() for ch in url):
-        return "the URL contains spaces"
-    if not url.lower().startswith(("http://", "https://")):
-        return "the URL must start with http:// or https://"
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError as exc:
-        text = str(exc)
-        if "IPv6" in text:
-            return "the IPv6 address in the URL is not closed with ']'"
-        if "out of range" in text.lower() or "port" in text.lower():
-            return "the port must be a number from 1 to 65535"
-        return f"the URL is not valid ({text})"
-    if not parts.hostname:
-        return "the URL has no host name (e.g. https://api.example.com)"
-    if port == 0:
-        return "the port must be a number from 1 to 65535"
-    if parts.query or parts.fragment:
-        return "the URL must not have a ?query or #fragment: give the server root (e.g. https://api.example.com)"
-    if parts.username or parts.password:
-        return "the URL must not contain a user name or password: the API key is entered separately"
-    return None
-
-
+# check_server_url lives with the URL rules in mesodesk.core.world (stdlib only: the app checks
+# --server before it imports the SDK); imported above for this module's callers.
 def _host_port(url: str) -> tuple[str, str]:
     try:
         parts = urlsplit(url)

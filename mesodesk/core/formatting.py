@@ -75,8 +75,11 @@ def fmt_signed_money(value: Decimal | float | int | None) -> str:
     return unsigned_zero(("+" if v > 0 else "") + fmt_money(v))
 
 
-def fmt_price(value: Decimal | None, places: int = 2) -> str:
-    """A plain price: ``1,234.50``; ``–`` for no value."""
+def fmt_price(value: Decimal | float | None, places: int = 2) -> str:
+    """A plain price: ``1,234.50``; ``–`` for no value. A float (a streamed market value) is
+    rounded as the Decimal of its shortest text, so both forms of one value read alike."""
+    if type(value) is float:
+        value = Decimal(repr(value))
     return "–" if value is None else unsigned_zero(f"{value:,.{places}f}")
 
 

@@ -355,6 +355,7 @@ class Session:
                     include_position=LiveDataInclude.All,
                     include_legs=LiveDataInclude.All,
                     include_leg_groups=LiveDataInclude.All,
+                    lean=True,  # float market values, decoded by msgspec (mesodesk.sdk.lean)
                 ):
                     if not self.state.stream_updates:
                         mark("first streamed update")

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from mesodesk.contract import (
@@ -37,6 +37,9 @@ from mesodesk.contract import (
 from mesodesk.core.market_clock import ServerClock
 from mesodesk.core.tables import Table
 
+if TYPE_CHECKING:  # (the SDK's lean types are annotations only: state imports no SDK)
+    from mesodesk.sdk.lean import LeanGreeks, LeanPnL, LeanPositionData, LeanPrices
+
 HUBS = ("control", "data", "event")
 
 
@@ -57,10 +60,18 @@ def _mark(block: Any) -> Any:
     return None if block is None else getattr(block, "mark", None)
 
 
+def market_decimal(value: Any) -> Decimal | None:
+    """A streamed market value as a ``Decimal``: the console's stream items carry floats
+    (:mod:`mesodesk.sdk.lean`), read here as the ``Decimal`` of their shortest text, which is
+    the wire's number whenever it has at most 15 significant digits; snapshots carry Decimals."""
+    if type(value) is float:
+        return Decimal(repr(value))
+    return value if isinstance(value, Decimal) else None
+
+
 def _mark_value(block: Any) -> Decimal | None:
     """The ``Mark`` of a price or P&L block as a number."""
-    value = _mark(block)
-    return value if isinstance(value, Decimal) else None
+    return market_decimal(_mark(block))
 
 
 @dataclass(eq=False)
@@ -71,11 +82,14 @@ class PositionRow:
     wins (a stream entry's ``PositionPnLs.Realized``, a ``PositionUpdate`` event, a
     ``GetPosition`` detail). A closed position keeps no stream data: its P&L is its
     realized P&L and it has no greeks.
+
+    :attr:`data` is the latest stream item, lean (float market values) as the session streams
+    it; the accessors below read market values as ``Decimal`` (:func:`market_decimal`).
     """
 
     summary: LivePosition
     details: LivePositionDetails | None = None
-    data: PositionDataEntry | None = None
+    data: LeanPositionData | PositionDataEntry | None = None
     updates: int = 0
     received_at: datetime | None = None
     realized: Decimal | None = None
@@ -123,12 +137,12 @@ class PositionRow:
             return self.realized
         pnl = self._pnl()
         if pnl is not None and pnl.realized is not None:
-            return pnl.realized  # type: ignore[no-any-return]
+            return market_decimal(pnl.realized)
         return self.details.realized_pnl if self.details is not None else None
 
     def greek(self, name: str) -> Decimal | None:
         greeks = self._greeks()
-        return None if greeks is None else getattr(greeks, name, None)
+        return None if greeks is None else market_decimal(getattr(greeks, name, None))
 
     @property
     def days_in_trade(self) -> int:
@@ -142,12 +156,13 @@ class PositionRow:
 
 @dataclass(eq=False)
 class LegRow:
-    """A leg plus the leg blocks of its position's stream."""
+    """A leg plus the leg blocks of its position's stream (lean, as the session streams them;
+    market values read as ``Decimal``)."""
 
     leg: LiveLeg
-    prices: LivePrices | None = None
-    greeks: LiveGreeks | None = None
-    pnl: LivePnL | None = None
+    prices: LeanPrices | LivePrices | None = None
+    greeks: LeanGreeks | LiveGreeks | None = None
+    pnl: LeanPnL | LivePnL | None = None
     status: str | None = None  # last LegUpdate status, if any
 
     @property
@@ -176,7 +191,7 @@ class LegRow:
 
     def greek(self, name: str) -> Decimal | None:
         values = _mark(self.greeks)
-        return None if values is None else getattr(values, name, None)
+        return None if values is None else market_decimal(getattr(values, name, None))
 
     @property
     def is_open(self) -> bool:

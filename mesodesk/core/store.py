@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mesodesk.contract import (
     AgentInfo,
@@ -44,7 +44,11 @@ from mesodesk.core.state import (
     OrderSpec,
     PositionRow,
     StrategyRow,
+    market_decimal,
 )
+
+if TYPE_CHECKING:
+    from mesodesk.sdk.lean import LeanPositionData
 
 
 def agent_key(agent: AgentInfo | AgentStatusEvent) -> str:
@@ -203,8 +207,10 @@ def recount_strategies(state: AppState) -> None:
 
 
 # -- streams ---------------------------------------------------------------------------
-def apply_stream_entry(state: AppState, position_id: int, entry: PositionDataEntry, now: datetime) -> bool:
-    """Store one ``StreamPositionData`` entry; returns False when the position is gone."""
+def apply_stream_entry(state: AppState, position_id: int, entry: LeanPositionData | PositionDataEntry,
+                       now: datetime) -> bool:
+    """Store one ``StreamPositionData`` entry (lean, as the session streams it: float market
+    values; realized P&L is kept as a ``Decimal``); returns False when the position is gone."""
     row = state.positions.get(position_id)
     if row is None:
         return False
@@ -213,7 +219,7 @@ def apply_stream_entry(state: AppState, position_id: int, entry: PositionDataEnt
     row.data = entry
     state.server_clock.observe(entry.timestamp)
     if entry.position_pnls is not None and entry.position_pnls.realized is not None:
-        row.realized = entry.position_pnls.realized
+        row.realized = market_decimal(entry.position_pnls.realized)
     row.updates += 1
     row.received_at = now
     state.stream_updates += 1

@@ -66,6 +66,10 @@ class Table(Generic[K, V]):
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener) if listener in self._listeners else None
 
+    def pending(self, key: K) -> bool:
+        """Whether ``key`` was added or updated since the last flush (derived values of it are behind)."""
+        return key in self._updated or key in self._added
+
     @property
     def dirty(self) -> bool:
         return bool(self._added or self._updated or self._removed)

@@ -25,6 +25,7 @@ __all__ = [
     "DATA_ENV",
     "World",
     "account_fingerprint",
+    "check_server_url",
     "data_root",
     "default_data_dir",
     "is_loopback_url",
@@ -55,6 +56,36 @@ def normalize_url(url: str) -> str:
         port = None
     netloc = host if port is None or _DEFAULT_PORTS.get(scheme) == port else f"{host}:{port}"
     return urlunsplit((scheme, netloc, parts.path.rstrip("/"), "", ""))
+
+
+def check_server_url(url: str) -> str | None:
+    """What is wrong with a server URL (a reason, lower case), or None when it can be tried."""
+    url = url.strip()
+    if not url:
+        return "no server URL given"
+    if any(ch.isspace() for ch in url):
+        return "the URL contains spaces"
+    if not url.lower().startswith(("http://", "https://")):
+        return "the URL must start with http:// or https://"
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        text = str(exc)
+        if "IPv6" in text:
+            return "the IPv6 address in the URL is not closed with ']'"
+        if "out of range" in text.lower() or "port" in text.lower():
+            return "the port must be a number from 1 to 65535"
+        return f"the URL is not valid ({text})"
+    if not parts.hostname:
+        return "the URL has no host name (e.g. https://api.example.com)"
+    if port == 0:
+        return "the port must be a number from 1 to 65535"
+    if parts.query or parts.fragment:
+        return "the URL must not have a ?query or #fragment: give the server root (e.g. https://api.example.com)"
+    if parts.username or parts.password:
+        return "the URL must not contain a user name or password: the API key is entered separately"
+    return None
 
 
 def is_loopback_url(url: str) -> bool:

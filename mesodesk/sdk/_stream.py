@@ -33,7 +33,7 @@ from typing import Any
 import orjson
 from pydantic import BaseModel, BeforeValidator, PlainValidator, WrapValidator
 
-__all__ = ["RawItem", "decimal_safe", "exact_loads", "plain_loads"]
+__all__ = ["RawItem", "decimal_safe", "exact_loads", "keep_raw", "plain_loads"]
 
 Loads = Callable[[Any], Any]
 
@@ -61,6 +61,12 @@ except ImportError:  # pragma: no cover - depends on the environment
 plain_loads: Loads = orjson.loads
 
 
+def keep_raw(data: Any) -> Any:
+    """A ``loads`` that parses nothing: :meth:`RawItem.decode` returns the RawItem itself (the
+    lean streams decode the item's bytes with their own decoder, :mod:`mesodesk.sdk.lean`)."""
+    raise TypeError("keep_raw is a marker, not a parser")
+
+
 class RawItem:
     """A StreamItem record that nobody has parsed yet; ``start`` is where its item value begins
     (the record is ``{"type":2,"invocationId":"…","item":<item>}``), or -1 if unknown."""
@@ -72,6 +78,8 @@ class RawItem:
         self.start = start
 
     def decode(self, loads: Loads) -> Any:
+        if loads is keep_raw:
+            return self
         if self.start >= 0:
             try:
                 return loads(self.record[self.start : -1])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar, Literal, cast, overload
 
 from mesodesk.contract import (
     ComboContractsDataEntry,
@@ -30,7 +30,8 @@ from mesodesk.contract import (
     StreamUnderlyingDataArgs,
     UnderlyingDataEntry,
 )
-from mesodesk.sdk._hub import HubClient, HubStream, build_args
+from mesodesk.sdk._hub import HubClient, HubStream, build_args, wire_args
+from mesodesk.sdk.lean import LeanHubStream, LeanLegData, LeanLegsData, LeanPositionData
 
 
 class MesoLiveDataHubClient(HubClient):
@@ -40,20 +41,48 @@ class MesoLiveDataHubClient(HubClient):
     or the reference's PascalCase names; an unknown or invalid one raises
     :class:`~mesodesk.sdk.MesoLiveArgumentError` before anything is sent), and
     raises :class:`~mesodesk.sdk.errors.MesoLiveApiException` on a non-Success status.
+
+    ``stream_position_data``, ``stream_leg_data`` and ``stream_legs_data`` take ``lean=True``
+    to yield lean items (msgspec Structs with float market values and ``.to_model()``, see
+    :mod:`mesodesk.sdk.lean`) instead of the pydantic models with exact ``Decimal`` values.
     """
 
     HUB: ClassVar[str] = "data"
 
+    def _lean_stream(self, method: str, args: Any, model: Any, lean_type: Any, maxsize: int,
+                     resume: bool) -> Any:
+        return LeanHubStream(self._connection.stream(method, wire_args(args), maxsize=maxsize, resume=resume),
+                             model, lean_type)
+
+    @overload
     def stream_position_data(
-        self, args: StreamPositionDataArgs | None = None, /, *, maxsize: int = 64, resume: bool = False, **kwargs: Any
-    ) -> HubStream[PositionDataEntry]:
+        self, args: StreamPositionDataArgs | None = None, /, *, maxsize: int = 64, resume: bool = False,
+        lean: Literal[False] = False, **kwargs: Any
+    ) -> HubStream[PositionDataEntry]: ...
+
+    @overload
+    def stream_position_data(
+        self, args: StreamPositionDataArgs | None = None, /, *, maxsize: int = 64, resume: bool = False,
+        lean: Literal[True], **kwargs: Any
+    ) -> HubStream[LeanPositionData]: ...
+
+    def stream_position_data(
+        self, args: StreamPositionDataArgs | None = None, /, *, maxsize: int = 64, resume: bool = False,
+        lean: bool = False, **kwargs: Any
+    ) -> HubStream[PositionDataEntry] | HubStream[LeanPositionData]:
         """``StreamPositionData``.
 
         An async iterator of :class:`PositionDataEntry`. Leaving the ``async for`` (or cancelling
         the task) sends ``CancelInvocation``; a bounded queue keeps the latest items.
         ``resume=True``: a reconnect does not end the stream; it is invoked again (``stream.gaps``).
+        ``lean=True``: ``LeanPositionData`` items instead (float market values, ``.to_model()``).
         """
-        return self._stream("StreamPositionData", build_args(StreamPositionDataArgs, args, kwargs), PositionDataEntry, maxsize, resume)
+        built = build_args(StreamPositionDataArgs, args, kwargs)
+        if lean:
+            return cast(HubStream[LeanPositionData],
+                        self._lean_stream("StreamPositionData", built, PositionDataEntry, LeanPositionData, maxsize,
+                                          resume))
+        return self._stream("StreamPositionData", built, PositionDataEntry, maxsize, resume)
 
     async def get_position_snapshot(
         self, args: GetPositionSnapshotArgs | None = None, /, *, timeout: float | None = None, **kwargs: Any
@@ -63,16 +92,34 @@ class MesoLiveDataHubClient(HubClient):
         args = build_args(GetPositionSnapshotArgs, args, kwargs)
         return cast(GetPositionSnapshotResult, await self._invoke("GetPositionSnapshot", args, GetPositionSnapshotResult, timeout))
 
+    @overload
     def stream_leg_data(
-        self, args: StreamLegDataArgs | None = None, /, *, maxsize: int = 64, resume: bool = False, **kwargs: Any
-    ) -> HubStream[LegDataEntry]:
+        self, args: StreamLegDataArgs | None = None, /, *, maxsize: int = 64, resume: bool = False,
+        lean: Literal[False] = False, **kwargs: Any
+    ) -> HubStream[LegDataEntry]: ...
+
+    @overload
+    def stream_leg_data(
+        self, args: StreamLegDataArgs | None = None, /, *, maxsize: int = 64, resume: bool = False,
+        lean: Literal[True], **kwargs: Any
+    ) -> HubStream[LeanLegData]: ...
+
+    def stream_leg_data(
+        self, args: StreamLegDataArgs | None = None, /, *, maxsize: int = 64, resume: bool = False,
+        lean: bool = False, **kwargs: Any
+    ) -> HubStream[LegDataEntry] | HubStream[LeanLegData]:
         """``StreamLegData``.
 
         An async iterator of :class:`LegDataEntry`. Leaving the ``async for`` (or cancelling
         the task) sends ``CancelInvocation``; a bounded queue keeps the latest items.
         ``resume=True``: a reconnect does not end the stream; it is invoked again (``stream.gaps``).
+        ``lean=True``: ``LeanLegData`` items instead (float market values, ``.to_model()``).
         """
-        return self._stream("StreamLegData", build_args(StreamLegDataArgs, args, kwargs), LegDataEntry, maxsize, resume)
+        built = build_args(StreamLegDataArgs, args, kwargs)
+        if lean:
+            return cast(HubStream[LeanLegData],
+                        self._lean_stream("StreamLegData", built, LegDataEntry, LeanLegData, maxsize, resume))
+        return self._stream("StreamLegData", built, LegDataEntry, maxsize, resume)
 
     async def get_leg_snapshot(
         self, args: GetLegSnapshotArgs | None = None, /, *, timeout: float | None = None, **kwargs: Any
@@ -82,16 +129,34 @@ class MesoLiveDataHubClient(HubClient):
         args = build_args(GetLegSnapshotArgs, args, kwargs)
         return cast(GetLegSnapshotResult, await self._invoke("GetLegSnapshot", args, GetLegSnapshotResult, timeout))
 
+    @overload
     def stream_legs_data(
-        self, args: StreamLegsDataArgs | None = None, /, *, maxsize: int = 64, resume: bool = False, **kwargs: Any
-    ) -> HubStream[LegsDataEntry]:
+        self, args: StreamLegsDataArgs | None = None, /, *, maxsize: int = 64, resume: bool = False,
+        lean: Literal[False] = False, **kwargs: Any
+    ) -> HubStream[LegsDataEntry]: ...
+
+    @overload
+    def stream_legs_data(
+        self, args: StreamLegsDataArgs | None = None, /, *, maxsize: int = 64, resume: bool = False,
+        lean: Literal[True], **kwargs: Any
+    ) -> HubStream[LeanLegsData]: ...
+
+    def stream_legs_data(
+        self, args: StreamLegsDataArgs | None = None, /, *, maxsize: int = 64, resume: bool = False,
+        lean: bool = False, **kwargs: Any
+    ) -> HubStream[LegsDataEntry] | HubStream[LeanLegsData]:
         """``StreamLegsData``.
 
         An async iterator of :class:`LegsDataEntry`. Leaving the ``async for`` (or cancelling
         the task) sends ``CancelInvocation``; a bounded queue keeps the latest items.
         ``resume=True``: a reconnect does not end the stream; it is invoked again (``stream.gaps``).
+        ``lean=True``: ``LeanLegsData`` items instead (float market values, ``.to_model()``).
         """
-        return self._stream("StreamLegsData", build_args(StreamLegsDataArgs, args, kwargs), LegsDataEntry, maxsize, resume)
+        built = build_args(StreamLegsDataArgs, args, kwargs)
+        if lean:
+            return cast(HubStream[LeanLegsData],
+                        self._lean_stream("StreamLegsData", built, LegsDataEntry, LeanLegsData, maxsize, resume))
+        return self._stream("StreamLegsData", built, LegsDataEntry, maxsize, resume)
 
     async def get_legs_snapshot(
         self, args: GetLegsSnapshotArgs | None = None, /, *, timeout: float | None = None, **kwargs: Any

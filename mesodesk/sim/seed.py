@@ -32,13 +32,13 @@ from mesodesk.contract import (
     MesoOptionType,
 )
 from mesodesk.sim.execplans import ExecPlan, ExecPlanKind, ExecPlanStatus, PlannedLeg
+from mesodesk.sim.fees import COMMISSION_PER_CONTRACT
 from mesodesk.sim.market import Market, OptionSpec
 from mesodesk.sim.world import PositionRecord, World
 
 PAPER_ACCOUNT = "ML10001"
 BROKER_ACCOUNT = "U7654321"
 STRATEGY_FILES = ("spx_put_credit_spread.json", "spx_iron_condor.json", "spx_broken_wing_butterfly.json")
-COMMISSION_PER_CONTRACT = Decimal("1.50")
 
 
 def load_strategy_definition(name: str) -> dict[str, Any]:

@@ -38,7 +38,6 @@ from mesodesk.ui.charts.placeholders import add_chart_placeholders
 from mesodesk.ui.dialog_placement import place_dialog
 from mesodesk.ui.dialogs.connection_dialog import ConnectionDialog
 from mesodesk.ui.dialogs.layout_name_dialog import LayoutNameDialog
-from mesodesk.ui.dialogs.settings_dialog import SettingsDialog
 from mesodesk.ui.docks.day_views import install_day_views
 from mesodesk.ui.docks.position_detail import PositionDetailView
 from mesodesk.ui.docks.table_dock import BlotterView, make_dock
@@ -62,6 +61,7 @@ from mesodesk.ui.ui_settings import ui_settings
 
 if TYPE_CHECKING:
     from mesodesk.ui.charts import ChartsController
+    from mesodesk.ui.dialogs.settings_dialog import SettingsDialog
 
 RESOURCES = Path(__file__).resolve().parents[2] / "resources"
 #: the screen the offscreen platform renders for (its own virtual screen is 800x800)
@@ -452,6 +452,8 @@ class MainWindow(QMainWindow):
         save_settings(self.settings, self.config_dir)
 
     def open_settings_dialog(self) -> SettingsDialog:
+        from mesodesk.ui.dialogs.settings_dialog import SettingsDialog  # on demand: not on the start-up path
+
         dialog = SettingsDialog(self.settings, {k: s.title for k, s in BLOTTERS.items()}, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.sig_settings_applied.connect(self.apply_settings)

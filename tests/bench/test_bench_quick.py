@@ -38,6 +38,8 @@ def test_tiny_report_has_every_figure_with_values_baseline_and_ratio() -> None:
     ingest = report["stream_ingest"]
     assert ingest["values"]["sdk"]["items"] == ingest["baseline"]["raw_aiohttp_orjson"]["items"] == 2_000
     assert ingest["server_items_per_s"] > 0 and ingest["cpu_ratio_vs_raw"] > 0
+    assert ingest["values"]["console"]["items"] == ingest["baseline"]["no_parse"]["items"] == 2_000
+    assert ingest["values"]["console"]["refused"] == 0  # the console path decoded every item itself
     assert report["startup"]["values"]["median_s"] > report["startup"]["baseline"]["median_s"] > 0
     text = table(report)
     assert all(name in text for name in FIGURES)

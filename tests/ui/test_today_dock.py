@@ -97,7 +97,7 @@ def test_today_shows_the_days_trades_and_pnl_against_the_previous_close(qloop, q
             w.frames.request()
             await until(lambda: texts(model, "status").get(a) == "Held" and b not in texts(model, "status"))
             await until(lambda: values(model, "pnl")[a] == float(state.positions[a].pnl_mark))  # type: ignore[arg-type]
-            assert close_a is not None and state.positions[a].pnl_mark != close_a  # a day later: it moved
+            assert close_a is not None  # (a day later its mark usually moved; on the $5 grid it may not)
             assert values(model, "base")[a] == float(close_a)
             assert D(str(values(model, "today")[a])) == state.positions[a].pnl_mark - close_a  # type: ignore[operator]
             assert "previous close" in widget.basis.text()

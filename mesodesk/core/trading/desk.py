@@ -13,6 +13,7 @@ from mesodesk.contract import (
     ConditionEvaluation,
     DataProviderType,
     ExitSignalEvent,
+    LiveGreeks,
     LiveGreekValues,
     SignalState,
 )
@@ -27,6 +28,7 @@ from mesodesk.core.trading.prepare import PrepareJob, ProgressListener
 from mesodesk.core.trading.quotes import LegQuotes
 from mesodesk.core.trading.strategies import StrategyCommands
 from mesodesk.core.trading.ticket import Ticket
+from mesodesk.sdk.lean import LeanGreeks, LeanGreekValues
 
 ZERO = Decimal(0)
 
@@ -75,10 +77,11 @@ class TradingDesk:
         row = self.session.state.positions.get(position_id) if position_id is not None else None
         if row is None or not row.is_open:
             return None
-        greeks = row.data.position_greeks if row.data is not None else None
+        greeks: LeanGreeks | LiveGreeks | None = row.data.position_greeks if row.data is not None else None
         if greeks is None and row.details is not None:
             greeks = row.details.position_greeks
-        return greeks.mark if greeks is not None else None
+        values = greeks.mark if greeks is not None else None
+        return values.to_model() if isinstance(values, LeanGreekValues) else values  # streamed: lean
 
     def adjustment_signals(self, position_id: int) -> dict[str, AdjustmentSignalEvent]:
         """The latest adjustment signal per condition of a position (On or Off)."""

@@ -48,12 +48,12 @@ from mesodesk.sim.broker.ledger import max_loss
 from mesodesk.sim.broker.records import (
     ACCOUNT_REFRESH_TICKS,
     CLIP_SIZE,
-    COMMISSION_PER_CONTRACT,
     BrokerOrder,
     contract_spec,
     invalid,
 )
 from mesodesk.sim.events import EventLog
+from mesodesk.sim.fees import COMMISSION_PER_CONTRACT
 from mesodesk.sim.market import Market
 from mesodesk.sim.world import World
 

@@ -24,12 +24,12 @@ from mesodesk.quant.calendar import ET
 from mesodesk.sim.agents import AgentService
 from mesodesk.sim.events import EventLog
 from mesodesk.sim.execplans import ExecPlan, ExecPlanKind, LegAction, PlannedLeg
+from mesodesk.sim.fees import COMMISSION_PER_CONTRACT
 from mesodesk.sim.hubs.api import ApiFailure, not_found
 from mesodesk.sim.market import Market, OptionSpec
 from mesodesk.sim.world import World
 
 ZERO = Decimal(0)
-COMMISSION_PER_CONTRACT = Decimal("1.50")
 CLIP_SIZE = Decimal(10)
 ACCOUNT_REFRESH_TICKS = 40
 

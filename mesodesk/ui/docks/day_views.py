@@ -9,17 +9,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtWidgets import QDockWidget
 
 from mesodesk.core.day_marks import DayMarksFile, day_marks_path
-from mesodesk.core.history import HistoryStore
 from mesodesk.core.today import TodayBook
 from mesodesk.ui.docks.table_dock import BlotterView, make_dock
 from mesodesk.ui.docks.today import TodayWidget
 from mesodesk.ui.docks.trade_history import TradeHistoryWidget
 
 if TYPE_CHECKING:
+    from mesodesk.core.history import HistoryStore  # numpy: comes with the charts, after the first live paint
     from mesodesk.ui.main_window import MainWindow
 
 #: dock key -> (title, object name)
@@ -44,6 +44,9 @@ class DayViews(QObject):
         widgets = {"tradeHistory": self.trade_history, "today": self.today}
         self.docks: dict[str, QDockWidget] = {
             key: make_dock(title, name, widgets[key]) for key, (title, name) in DAY_DOCKS.items()}
+        # its tab brought to front: the chart it skipped while behind another tab
+        self.docks["tradeHistory"].visibilityChanged.connect(
+            lambda visible: visible and QTimer.singleShot(0, self.trade_history.chart_if_seen))
         self._closed = False
 
     def _history(self) -> HistoryStore | None:

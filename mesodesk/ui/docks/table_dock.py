@@ -16,19 +16,28 @@ model's ``multiData`` answers all of a cell's roles in one call). Switching
 keeps the selected rows, the current row and the scroll position; ``proxy``
 stays the model of what is shown either way (in pass-through its rows are the
 model's rows).
+
+The table reports the rows it paints to the model (``set_visible_keys``, through the
+proxy's mapping while the proxy is shown; none while hidden): the model signals and
+flashes only those. Scrolling, showing/hiding and model swaps report at once; viewport
+resizes and structural changes (rows in or out, re-sorts) on the next turn of the loop.
+While grouped, the tree paints rows by key, so every row counts as visible.
 """
 
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import (
     QAbstractItemModel,
+    QEvent,
     QItemSelection,
     QItemSelectionModel,
     QModelIndex,
+    QObject,
     QPoint,
     QSettings,
     Qt,
@@ -150,6 +159,7 @@ class BlotterView(QWidget):
         for signal in (self.proxy.rowsInserted, self.proxy.rowsRemoved, self.proxy.modelReset,
                        self.proxy.layoutChanged):
             signal.connect(self._update_count)
+        self._watch_visible_rows()
 
         top = QHBoxLayout()
         top.setContentsMargins(0, 0, 0, 0)
@@ -178,6 +188,60 @@ class BlotterView(QWidget):
         if self.footer is not None:
             layout.addWidget(self.footer)
         self._update_count()
+
+    # -- what is on screen ------------------------------------------------------------
+    def _watch_visible_rows(self) -> None:
+        model = self.model
+        self._viewer = model.add_viewer()
+        self.destroyed.connect(partial(model.remove_viewer, self._viewer))  # a position window closed
+        self._visible_timer = QTimer(self)
+        self._visible_timer.setSingleShot(True)
+        self._visible_timer.setInterval(0)
+        self._visible_timer.timeout.connect(self.report_visible_rows)
+        bar = self.table.verticalScrollBar()
+        bar.valueChanged.connect(self.report_visible_rows)
+        bar.rangeChanged.connect(self._visible_rows_moved)
+        for source in (model, self.proxy):
+            for signal in (source.rowsInserted, source.rowsRemoved, source.rowsMoved, source.layoutChanged,
+                           source.modelReset):
+                signal.connect(self._visible_rows_moved)
+        self._viewport = self.table.viewport()
+        self._viewport.installEventFilter(self)  # its size is what is seen (scroll bars come and go)
+        self.report_visible_rows()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self._viewport:
+            kind = event.type()
+            if kind in (QEvent.Type.Show, QEvent.Type.Hide):
+                self.report_visible_rows()
+            elif kind == QEvent.Type.Resize:  # the viewport follows after this event: report after it
+                self._visible_rows_moved()
+        return False
+
+    def _visible_rows_moved(self, *_: Any) -> None:
+        # After the views and headers have taken the change in: report on the next turn of the loop.
+        if not self._visible_timer.isActive():
+            self._visible_timer.start()
+
+    def report_visible_rows(self, *_: Any) -> None:
+        """Tell the model which of its rows the table paints now."""
+        if self.grouped is not None and self.grouping is not None:
+            self.model.set_visible_keys(self._viewer, None)  # the tree paints rows by key
+            return
+        table = self.table
+        shown = table.model()
+        top = table.rowAt(0) if table.isVisible() else -1
+        if top < 0:
+            self.model.set_visible_keys(self._viewer, ())
+            return
+        bottom = table.rowAt(table.viewport().height() - 1)
+        if bottom < 0:
+            bottom = shown.rowCount() - 1
+        if shown is self.model:
+            keys = [self.model.key_at(row) for row in range(top, bottom + 1)]
+        else:
+            keys = [self.proxy.key_at(row) for row in range(top, bottom + 1)]
+        self.model.set_visible_keys(self._viewer, keys)
 
     # -- grouping -----------------------------------------------------------------------
     def _build_grouping(self, groupings: Sequence[str], total_columns: Sequence[str]) -> None:
@@ -226,6 +290,7 @@ class BlotterView(QWidget):
             self.grouped.mirror_table_selection(scroll=True)
         if self.footer is not None:
             self.footer.watch_view()
+        self.report_visible_rows()
         if self._settings is not None:
             self._settings.setValue(f"blotters/{self.name}/groupBy", grouping or "")
 
@@ -409,6 +474,7 @@ class BlotterView(QWidget):
         self._connect_selection()
         self.table.verticalScrollBar().setValue(scroll[0])
         self.table.horizontalScrollBar().setValue(scroll[1])
+        self.report_visible_rows()
         after = self.current_key()
         if after != before:
             self.sig_current_changed.emit(after)

@@ -32,7 +32,6 @@ from PySide6.QtWidgets import (
 )
 
 from mesodesk.core.formatting import fmt_market_time, fmt_number, fmt_signed_money
-from mesodesk.core.history import HistoryStore
 from mesodesk.core.state import AppState, ExecutionRow
 from mesodesk.core.tables import Table
 from mesodesk.core.today import market_day
@@ -53,6 +52,7 @@ from mesodesk.ui.models.keyed_table_model import KeyedTableModel
 from mesodesk.ui.theme import colors
 
 if TYPE_CHECKING:
+    from mesodesk.core.history import HistoryStore  # numpy: comes with the charts, after the first live paint
     from mesodesk.ui.docks.trade_pnl_chart import PeriodPnLChart
 
 REFRESH_MS = 250
@@ -332,6 +332,10 @@ class TradeHistoryWidget(QWidget):
         value = self.period_combo.currentData()
         return value if value in PERIODS else "day"  # type: ignore[no-any-return]
 
+    def chart_if_seen(self) -> None:
+        if on_screen(self):
+            self.ensure_chart()
+
     def ensure_chart(self) -> PeriodPnLChart:
         if self.chart is None:
             from mesodesk.ui.docks.trade_pnl_chart import PeriodPnLChart  # imports pyqtgraph
@@ -379,7 +383,8 @@ class TradeHistoryWidget(QWidget):
     # -- visibility -------------------------------------------------------------------------------
     def showEvent(self, event: Any) -> None:
         super().showEvent(event)
-        self.ensure_chart()
+        # a tab behind another is "shown" too: its chart (pyqtgraph) waits until it is seen
+        QTimer.singleShot(0, self.chart_if_seen)
         if self._stale:
             QTimer.singleShot(0, self._refresh_if_seen)
 

@@ -9,11 +9,16 @@ source ``dataChanged`` would call back into Python per row. The proxy turns
 when the last one is cleared; ticks then go straight through as ``dataChanged``.
 ``passthrough_changed`` tells a view it may show the source model itself meanwhile
 (see :class:`~mesodesk.ui.docks.table_dock.BlotterView`).
+
+While sorting or filtering, the proxy tells the model (``watch_order``): the model
+signals rows updated on screen every frame and rows updated off-screen together a few
+times a second, so live re-sorting and re-filtering of rows nobody sees is throttled.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from PySide6.QtCore import (
@@ -43,6 +48,8 @@ class BlotterProxy(QSortFilterProxyModel):
         self.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.setFilterKeyColumn(-1)
         self.setDynamicSortFilter(False)
+        # Stop watching when destroyed while sorting (a position window closed): the model outlives it.
+        self.destroyed.connect(partial(model.watch_order, id(self), False))
 
     @property
     def blotter(self) -> KeyedTableModel:
@@ -61,6 +68,7 @@ class BlotterProxy(QSortFilterProxyModel):
         dynamic = not self.passthrough
         if dynamic != self.dynamicSortFilter():
             self.setDynamicSortFilter(dynamic)
+            self.blotter.watch_order(id(self), dynamic)
             self.passthrough_changed.emit(not dynamic)
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:

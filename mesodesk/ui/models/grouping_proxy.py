@@ -7,8 +7,9 @@ the proxy's rows of that group, in the proxy's order. A group row shows
 "name (count)" in the grouping column and its subtotals (the arithmetic is
 :class:`mesodesk.core.totals.RunningSums`, one per group) in the summed columns, in bold.
 
-Live updates never reset: source signals only mark what is dirty and arm one
-zero-delay timer (so a frame's burst of ``dataChanged`` costs one resync). The
+Live updates never reset: source signals (the proxy's row signals, the blotter model's
+``rows_updated`` with every updated key, on screen or not) only mark what is dirty and
+arm one zero-delay timer (so a frame's changes cost one resync). The
 resync diffs the wanted grouping against the current one and emits the minimal
 notifications: rows removed from groups they left, empty groups removed, one
 layout change for reordered groups/rows (persistent indexes follow their rows),
@@ -99,7 +100,7 @@ class GroupingProxy(QAbstractItemModel):
         for signal in (proxy.rowsInserted, proxy.rowsRemoved, proxy.rowsMoved, proxy.layoutChanged,
                        proxy.modelReset):
             signal.connect(self._structure_changed)
-        proxy.dataChanged.connect(self._rows_changed)
+        self.blotter.rows_updated.connect(self._rows_changed)
 
     # -- grouping ---------------------------------------------------------------------
     def set_grouping(self, grouping: str | None) -> None:
@@ -121,6 +122,7 @@ class GroupingProxy(QAbstractItemModel):
                 self._groups.append(group)
                 self._by_name[name], self._by_id[group.id] = group, group
             self._reindex_groups()
+            self._group_of_key = {k: g.name for g in self._groups for k in g.keys}
         self.endResetModel()
 
     @property
@@ -232,14 +234,12 @@ class GroupingProxy(QAbstractItemModel):
         if self.grouping is not None and not self._timer.isActive():
             self._timer.start()
 
-    def _rows_changed(self, top_left: QModelIndex, bottom_right: QModelIndex, *_: Any) -> None:
+    def _rows_changed(self, keys: set[Hashable]) -> None:
         if self.grouping is None:
             return
-        for row in range(top_left.row(), bottom_right.row() + 1):
-            key = self.proxy.key_at(row)
-            if key is not None:
-                self._dirty_keys.add(key)
-        if not self._timer.isActive():
+        shown = self._group_of_key  # rows the filter hides come in through the proxy's row signals
+        self._dirty_keys.update(key for key in keys if key in shown)
+        if self._dirty_keys and not self._timer.isActive():
             self._timer.start()
 
     def resync(self) -> None:

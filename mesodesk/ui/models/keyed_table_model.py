@@ -6,12 +6,25 @@ and one ``dataChanged`` per contiguous range of updated rows. It is called by th
 :class:`FrameScheduler` at most once per screen frame, never per tick, and never
 resets the model.
 
-Flash: for updated rows ``sync()`` compares the raw values of the columns marked
+Visible rows only: views report the rows they paint (:meth:`set_visible_keys`, the union
+over all views of the model, see :mod:`~mesodesk.ui.models.visible_keys`). ``sync()``
+signals and flash-tracks only updated rows inside that set; an updated row off-screen
+costs a set lookup: it is only dropped from the display cache (its stale mark). Display
+texts are formatted once per row into that cache when a visible row is first painted
+after a change; an off-screen row a sort or filter asks for is formatted cell by cell,
+uncached. ``rows_updated`` carries every updated key once per frame (totals, grouping:
+they need every shown row's values, read from the table, not only the visible ones).
+While a sort or filter is active (a :class:`BlotterProxy` calls :meth:`watch_order`),
+rows updated off-screen are signalled together at most :data:`REORDER_INTERVAL_MS` apart,
+so the proxy re-sorts and re-filters them at a few Hz, not per frame.
+
+Flash: for updated visible rows ``sync()`` compares the raw values of the columns marked
 ``flash`` with the values seen at the previous frame and, when they differ, keeps
 both value lists and one deadline per row; which cells changed, and in which
 direction, is worked out only for the cells that get painted. ``data()`` paints those cells
 with a tint until the deadline; a single-shot timer then emits one more
-``dataChanged`` per run of tinted cells to clear them, for the rows whose tint
+``dataChanged`` per run of tinted cells to clear them (or the next frame's ``sync()`` does,
+in that frame's repaint), for the rows whose tint
 ``data()`` actually served (a row that was never painted while flashing needs no repaint).
 So a flash costs at most one extra repaint, whatever the tick rate.
 
@@ -26,7 +39,7 @@ formatters, alignments) are read from lists built once.
 from __future__ import annotations
 
 import time
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from typing import Any
 
 from PySide6.QtCore import (
@@ -36,14 +49,20 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     Qt,
     QTimer,
+    Signal,
 )
 
 from mesodesk.core.tables import Table
 from mesodesk.ui.models.columns import KEY_ROLE, SORT_ROLE, Column
+from mesodesk.ui.models.visible_keys import VisibleKeys
 from mesodesk.ui.theme import colors
 
 Index = QModelIndex | QPersistentModelIndex
 ROW_ROLE = int(Qt.ItemDataRole.UserRole) + 3  # the row object itself
+#: rows updated off-screen reach a sorting/filtering proxy at most this often (a few Hz)
+REORDER_INTERVAL_MS = 250
+#: the fade timer waits this long past a deadline: while frames run, their sync fades first
+FADE_SLACK_MS = 40
 
 
 def contiguous_ranges(rows: Sequence[int]) -> list[tuple[int, int]]:
@@ -89,6 +108,9 @@ _NO_ROLES: frozenset[int] = frozenset()
 class KeyedTableModel(QAbstractTableModel):
     """Rows are the table's values in insertion order; columns are declared once."""
 
+    rows_updated = Signal(object)
+    """Once per ``sync()`` with the set of every updated key, on screen or not."""
+
     def __init__(self, table: Table[Any, Any], columns: Sequence[Column], parent: Any = None) -> None:
         super().__init__(parent)
         self.table = table
@@ -97,6 +119,8 @@ class KeyedTableModel(QAbstractTableModel):
         self._row_of: dict[Hashable, int] = {k: i for i, k in enumerate(self._keys)}
         self.data_changed_emits = 0  # tick-driven dataChanged emits (tests, benchmark)
         self.fade_emits = 0  # dataChanged emits that clear expired flashes
+        self.reorder_emits = 0  # throttled dataChanged emits of rows updated off-screen, for a sort/filter
+        self.rows_formatted = 0  # rows formatted into the display cache (tests, benchmark)
         self.stale = False
         self.flash_enabled = True
         self.flash_ms = 500
@@ -120,6 +144,14 @@ class KeyedTableModel(QAbstractTableModel):
         self._fade_timer = QTimer(self)
         self._fade_timer.setSingleShot(True)
         self._fade_timer.timeout.connect(self._fade)
+        self._visible = VisibleKeys()
+        self._texts: dict[Hashable, list[str]] = {}  # display cache of visible rows; absent = stale
+        self._order_watchers: set[int] = set()
+        self._unsignalled: set[Hashable] = set()  # updated off-screen since the last reorder emit
+        self._reorder_timer = QTimer(self)
+        self._reorder_timer.setSingleShot(True)
+        self._reorder_timer.setInterval(REORDER_INTERVAL_MS)
+        self._reorder_timer.timeout.connect(self._reorder)
         table.flush()
         for key in self._keys:
             self._remember(key)
@@ -171,7 +203,7 @@ class KeyedTableModel(QAbstractTableModel):
                 role_data.clearData()
                 continue
             if role == _DISPLAY:
-                result = None if value_row is None else self._formats[col](self._getters[col](value_row))
+                result = None if value_row is None else self._text(key, col)
             elif role == _ALIGN:
                 result = self._alignments[col]
             elif role == _BACKGROUND and not self._flashes:
@@ -187,8 +219,7 @@ class KeyedTableModel(QAbstractTableModel):
 
     def _role_value(self, role: int, key: Hashable, col: int) -> Any:
         if role == _DISPLAY:
-            value_row = self.table.get(key)
-            return None if value_row is None else self._formats[col](self._getters[col](value_row))
+            return self._text(key, col)
         if role == _ALIGN:
             return self._alignments[col]
         if role == _BACKGROUND:
@@ -218,6 +249,80 @@ class KeyedTableModel(QAbstractTableModel):
         if role == ROW_ROLE:
             return value_row
         return None
+
+    def _text(self, key: Hashable, col: int) -> str | None:
+        """The cell's display text: from the row's cache, else formatted now (cached if the row is visible).
+
+        A row changed since the last ``sync()`` is re-formatted: what is shown never lags the sort order."""
+        texts = self._texts.get(key)
+        if texts is not None and not self.table.pending(key):
+            return texts[col]
+        row = self.table.get(key)
+        if row is None:
+            return None
+        visible = self._visible.union
+        if visible is not None and key not in visible:  # a sort or filter reads an off-screen row
+            return self._formats[col](self._getters[col](row))
+        self.rows_formatted += 1
+        texts = self._texts[key] = [fmt(get(row)) for get, fmt in zip(self._getters, self._formats, strict=True)]
+        return texts[col]
+
+    # -- what is on screen ------------------------------------------------
+    def add_viewer(self) -> int:
+        """Register a view of this model; it counts as showing every row until it reports."""
+        return self._visible.add()
+
+    def set_visible_keys(self, viewer: int, keys: Iterable[Hashable] | None) -> None:
+        """The keys of the rows ``viewer`` paints now (empty while hidden; None: every row)."""
+        self._visible_changed(*self._visible.set(viewer, keys))
+
+    def remove_viewer(self, viewer: int) -> None:
+        self._visible_changed(*self._visible.remove(viewer))
+
+    @property
+    def visible_keys(self) -> set[Hashable] | None:
+        """Keys on screen in any view of this model (None: every row counts as visible)."""
+        return self._visible.union
+
+    def _visible_changed(self, before: set[Hashable] | None, after: set[Hashable] | None) -> None:
+        # Pure Python (no Qt calls): also runs from a destroyed view's last signal.
+        if before == after:
+            return
+        if after is not None:  # rows that left the screen: drop their texts and flash baselines
+            for store in (self._texts, self._last_values):
+                gone = [k for k in store if k not in after] if before is None else [k for k in before - after]
+                for key in gone:
+                    store.pop(key, None)
+        entered = self._keys if after is None else (after if before is None else after - before)
+        for key in entered:  # flash baselines of rows that came on screen: their next change flashes
+            if key not in self._last_values:
+                self._remember(key)
+
+    def watch_order(self, watcher: int, watching: bool) -> None:
+        """A proxy sorts or filters (``watching``) or stopped: off-screen updates must then reach it."""
+        if watching:
+            self._order_watchers.add(watcher)
+        else:
+            self._order_watchers.discard(watcher)
+            if not self._order_watchers:
+                self._unsignalled.clear()
+
+    def _reorder(self) -> None:
+        """Signal the rows updated off-screen since the last time, so sorting/filtering proxies place them."""
+        keys, self._unsignalled = self._unsignalled, set()
+        if not keys or not self._order_watchers:
+            return
+        started = time.perf_counter()
+        row_of = self._row_of.get
+        ranges = contiguous_ranges(sorted(r for r in map(row_of, keys) if r is not None))
+        if ranges and len(self._first_cells) <= ranges[-1][1]:
+            self._grow_cell_cache(ranges[-1][1] + 1)
+        self.reorder_emits += len(ranges)
+        for first, last in ranges:
+            self.dataChanged.emit(self._first_cells[first], self._last_cells[last])
+        # Back off while re-sorting is costly (huge tables): it keeps to ~a fifth of the loop.
+        spent_ms = (time.perf_counter() - started) * 1000
+        self._reorder_timer.setInterval(max(REORDER_INTERVAL_MS, int(spent_ms * 4)))
 
     # -- helpers --------------------------------------------------------
     def key_data(self, key: Hashable, col: int, role: int = _DISPLAY) -> Any:
@@ -277,7 +382,8 @@ class KeyedTableModel(QAbstractTableModel):
         return [get(row) for get in self._flash_getters]
 
     def _remember(self, key: Hashable) -> None:
-        if self._flash_cols:
+        visible = self._visible.union
+        if self._flash_cols and (visible is None or key in visible):
             row = self.table.get(key)
             if row is not None:
                 self._last_values[key] = self._values(row)
@@ -296,7 +402,7 @@ class KeyedTableModel(QAbstractTableModel):
                 flashes.pop(key, None)  # re-insert: the dict stays in deadline order, so _fade stops early
                 flashes[key] = (deadline, before, now)
         if flashes and not self._fade_timer.isActive():
-            self._fade_timer.start(self.flash_ms + 5)
+            self._fade_timer.start(self.flash_ms + FADE_SLACK_MS)
 
     def _fade(self) -> None:
         now = time.monotonic()
@@ -313,7 +419,7 @@ class KeyedTableModel(QAbstractTableModel):
                 self._repaint_flashed_cells(key, flash[1], flash[2])
         if self._flashes:
             next_deadline = next(iter(self._flashes.values()))[0]
-            self._fade_timer.start(max(1, int((next_deadline - now) * 1000) + 5))
+            self._fade_timer.start(max(1, int((next_deadline - now) * 1000) + FADE_SLACK_MS))
 
     def _repaint_flashed_cells(self, key: Hashable, before: list[Any], after: list[Any]) -> None:
         """One ``dataChanged`` per run of adjacent tinted cells of the row: only they lose their tint."""
@@ -336,17 +442,18 @@ class KeyedTableModel(QAbstractTableModel):
         else:
             self.data_changed_emits += len(ranges)
         emit, first_cells, last_cells = self.dataChanged.emit, self._first_cells, self._last_cells
-        if len(first_cells) < len(self._keys):
-            self._grow_cell_cache()
+        if len(first_cells) <= ranges[-1][1]:
+            self._grow_cell_cache(ranges[-1][1] + 1)
         for first, last in ranges:
             emit(first_cells[first], last_cells[last])
 
-    def _grow_cell_cache(self) -> None:
+    def _grow_cell_cache(self, rows: int) -> None:
         # Indexes of each row's first and last cell, built once (``createIndex`` costs ~1 µs from Python;
         # ``index()`` costs more: ``hasIndex`` calls back into rowCount/columnCount). A QModelIndex is
         # only (row, column, model), so the cached ones stay right whichever key the row holds.
         last_col = len(self.columns) - 1
-        for row in range(len(self._first_cells), max(len(self._keys), 2 * len(self._first_cells))):
+        # Grown as far as the rows signalled need (doubling): a 100k-row table whose top is on screen builds ~50.
+        for row in range(len(self._first_cells), max(rows, min(len(self._keys), 2 * len(self._first_cells)))):
             self._first_cells.append(self.createIndex(row, 0))
             self._last_cells.append(self.createIndex(row, last_col))
 
@@ -364,6 +471,8 @@ class KeyedTableModel(QAbstractTableModel):
             self._row_of = {k: i for i, k in enumerate(self._keys)}
             for key in changes.removed:
                 self._last_values.pop(key, None)
+                self._texts.pop(key, None)
+                self._unsignalled.discard(key)
                 self._flashes.pop(key, None)
                 self._shown.discard(key)
         replaced = [k for k in changes.added if k in self._row_of]  # removed and re-added within one frame
@@ -380,10 +489,27 @@ class KeyedTableModel(QAbstractTableModel):
         updated = changes.updated
         if replaced:
             updated = updated | set(replaced)
+        if not updated:
+            return
+        visible = self._visible.union
+        if visible is None:
+            shown = updated
+        else:  # off-screen rows are not in the display cache: they stay stale until painted
+            shown = visible & updated if len(visible) < len(updated) else updated & visible
+            if self._order_watchers and len(shown) < len(updated):
+                self._unsignalled |= updated - shown
+                if not self._reorder_timer.isActive():
+                    self._reorder_timer.start()
+        texts = self._texts
+        for key in shown:
+            texts.pop(key, None)
         if self._flash_cols:
             if self.flash_enabled:
-                self._track_flashes(updated)
+                self._track_flashes(shown)
             else:
-                for key in updated:
+                for key in shown:
                     self._remember(key)
-        self._emit_ranges(updated, fade=False)
+        self._emit_ranges(shown, fade=False)
+        if self._flashes and next(iter(self._flashes.values()))[0] <= time.monotonic():
+            self._fade()  # in this frame's repaint, not a paint pass of its own
+        self.rows_updated.emit(updated)

@@ -1,9 +1,10 @@
 """Totals of the rows a blotter shows: the sums follow the filter and the live values.
 
 :class:`ShownTotals` watches the blotter's :class:`BlotterProxy` (its accepted rows are
-what the user sees) and brings the sums up to date once per frame: any number of proxy
-signals in a frame (the model's ``sync`` emits one ``dataChanged`` per range) arm one
-zero-delay timer, which runs after the frame's syncs. The arithmetic is
+what the user sees) and brings the sums up to date once per frame: the proxy's row
+signals and the model's ``rows_updated`` (every updated key, on screen or not: the model
+signals ``dataChanged`` for visible rows only) arm one zero-delay timer, which runs after
+the frame's syncs. The arithmetic is
 :class:`mesodesk.core.totals.RunningSums` over the cells' own getters: a tick re-reads
 only the changed rows; rows shown or hidden (filter, inserts, removals) are found by
 diffing the shown keys. ``changed`` is emitted only when a total moved.
@@ -15,7 +16,7 @@ from collections.abc import Hashable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QObject, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from mesodesk.core.totals import Getter, RunningSums, Sums
 from mesodesk.ui.models.blotter_proxy import BlotterProxy
@@ -65,7 +66,7 @@ class ShownTotals(QObject):
         for signal in (proxy.rowsInserted, proxy.rowsRemoved, proxy.rowsMoved, proxy.layoutChanged,
                        proxy.modelReset):
             signal.connect(self._rows_shown_changed)
-        proxy.dataChanged.connect(self._values_changed)
+        proxy.blotter.rows_updated.connect(self._values_changed)
         self.recompute()
 
     def _rows_shown_changed(self, *_: Any) -> None:
@@ -73,9 +74,8 @@ class ShownTotals(QObject):
         if not self._timer.isActive():
             self._timer.start()
 
-    def _values_changed(self, top_left: QModelIndex, bottom_right: QModelIndex, *_: Any) -> None:
-        for row in range(top_left.row(), bottom_right.row() + 1):
-            self._dirty_keys.add(self.proxy.key_at(row))
+    def _values_changed(self, keys: set[Hashable]) -> None:
+        self._dirty_keys |= keys  # rows not shown are skipped by recompute
         if not self._timer.isActive():
             self._timer.start()
 
