@@ -148,6 +148,11 @@ class WireEnum(StrEnum):
                 _UNKNOWN[(cls, key)] = found
         return found
 
+    def __reduce_ex__(self, protocol: object) -> tuple[Any, ...]:
+        # by value, as Python 3.11.7+ does (3.11.2, Debian 12's, pickles by name, which a
+        # pseudo-member does not have among the class's members)
+        return self.__class__, (self._value_,)
+
     @property
     def is_unknown(self) -> bool:
         """True for a pseudo-member made by :meth:`unknown` (a value the contract does not know)."""
