@@ -1,9 +1,10 @@
 """Blotter under a firehose: GUI event-loop lag and CPU per update, ours vs a vn.py-style QTableWidget.
 
 Ours: a Qt-free :class:`Table` touched per update, synced to a :class:`KeyedTableModel`
-at most once per frame; the model signals and formats only the rows the view paints
-(about 43 of them in the 1400 × 900 window), the rest are marked stale. Baseline: one ``QTableWidgetItem.setText`` per cell per update,
-as vn.py's ``BaseMonitor`` does. Both run offscreen, shown, at the same update rate.
+at most once per frame; the model formats only the rows the view paints (about 43 of them
+in the 1400 × 900 window; the rest are marked stale) and signals only their cells whose text
+changed; the view repaints exactly those cells and paints plain cells with its own delegate.
+Baseline: one ``QTableWidgetItem.setText`` per cell per update, as vn.py's ``BaseMonitor`` does. Both run offscreen, shown, at the same update rate.
 
 Both sides share the same driver: the firehose (``rng.choice`` + ``Row.tick`` per
 update, batched every 10 ms) and a 5 ms heartbeat that measures loop lag, all on

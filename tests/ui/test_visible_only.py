@@ -199,14 +199,14 @@ def test_several_views_of_one_model_signal_the_union_of_their_rows(qtbot) -> Non
     emitted: list[int] = []
     model.dataChanged.connect(lambda a, b, *_: emitted.extend(range(a.row(), b.row() + 1)))
     for key in range(ROWS):
-        _set_price(table, key, -table[key].price)
+        _set_price(table, key, -table[key].price - 1.0)  # every price text changes (0.00 too)
     model.sync()
     assert set(emitted) == wanted
     bottom.deleteLater()  # a position window closed: its rows stop counting
     qtbot.waitUntil(lambda: model.visible_keys is not None and ROWS - 1 not in model.visible_keys, timeout=3_000)
     emitted.clear()
     for key in range(ROWS):
-        _set_price(table, key, -table[key].price)
+        _set_price(table, key, -table[key].price - 1.0)  # every price text changes (0.00 too)
     model.sync()
     assert set(emitted) == set(_on_screen_rows(top))
 

@@ -8,31 +8,32 @@ resets the model.
 
 Visible rows only: views report the rows they paint (:meth:`set_visible_keys`, the union
 over all views of the model, see :mod:`~mesodesk.ui.models.visible_keys`). ``sync()``
-signals and flash-tracks only updated rows inside that set; an updated row off-screen
-costs a set lookup: it is only dropped from the display cache (its stale mark). Display
-texts are formatted once per row into that cache when a visible row is first painted
-after a change; an off-screen row a sort or filter asks for is formatted cell by cell,
-uncached. ``rows_updated`` carries every updated key once per frame (totals, grouping:
-they need every shown row's values, read from the table, not only the visible ones).
-While a sort or filter is active (a :class:`BlotterProxy` calls :meth:`watch_order`),
-rows updated off-screen are signalled together at most :data:`REORDER_INTERVAL_MS` apart,
-so the proxy re-sorts and re-filters them at a few Hz, not per frame.
+formats, flash-tracks and signals only updated rows inside that set; an updated row off-screen
+costs a set lookup: it is only dropped from the display cache (its stale mark) and formatted
+when it is painted again. An updated visible row is formatted once into that cache and
+compared with the texts on screen: only the cells whose text changed are signalled, one
+``dataChanged`` per run of adjacent changed cells, merged over adjacent rows that changed the
+same cells (a tick that moves a mark and a P&L repaints those cells, not the row). An off-screen
+row a sort or filter asks for is formatted cell by cell, uncached. ``rows_updated`` carries every
+updated key once per frame (totals, grouping: they need every shown row's values, read from the
+table, not only the visible ones). While a sort or filter is active (a :class:`BlotterProxy` calls
+:meth:`watch_order`), rows updated off-screen are signalled together at most
+:data:`REORDER_INTERVAL_MS` apart, so the proxy re-sorts and re-filters them at a few Hz, not per frame.
 
-Flash: for updated visible rows ``sync()`` compares the raw values of the columns marked
-``flash`` with the values seen at the previous frame and, when they differ, keeps
-both value lists and one deadline per row; which cells changed, and in which
-direction, is worked out only for the cells that get painted. ``data()`` paints those cells
-with a tint until the deadline; a single-shot timer then emits one more
-``dataChanged`` per run of tinted cells to clear them (or the next frame's ``sync()`` does,
-in that frame's repaint), for the rows whose tint
-``data()`` actually served (a row that was never painted while flashing needs no repaint).
-So a flash costs at most one extra repaint, whatever the tick rate.
+Flash: a cell of a ``flash`` column whose text changed is tinted for ``flash_ms``, green for a
+rise of its raw value, red for a fall (a non-numeric change counts as a rise); a row keeps one
+deadline, and cells tinted by its earlier change keep their tint until it. ``data()`` paints the
+tint until the deadline; a single-shot timer then emits one more ``dataChanged`` per run of
+tinted cells to clear them (or the next frame's ``sync()`` does, in that frame's repaint), for
+the rows whose tint ``data()`` actually served (a row that was never painted while flashing needs
+no repaint). So a flash costs at most one extra repaint, whatever the tick rate.
 
 Hot paths: ``dataChanged`` indexes are built once per row with ``createIndex``
 (``index()`` would call back into Python ``rowCount``/``columnCount`` through
-``hasIndex``); ``multiData`` answers all the roles a delegate paints a cell with
-in one call (a view showing this model directly, see ``BlotterView``); ``data()``
-returns early for the roles it does not serve; per-column constants (getters,
+``hasIndex``); ``cell_look`` gives the blotter's delegate a plain cell's text, alignment
+and colours in one call (``FastCellDelegate``); ``multiData`` answers all the roles the
+style's delegate paints a cell with in one call (a view showing this model directly, see
+``BlotterView``); ``data()`` returns early for the roles it does not serve; per-column constants (getters,
 formatters, alignments) are read from lists built once.
 """
 
@@ -51,6 +52,7 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
+from PySide6.QtGui import QColor
 
 from mesodesk.core.tables import Table
 from mesodesk.ui.models.columns import KEY_ROLE, SORT_ROLE, Column
@@ -135,8 +137,8 @@ class KeyedTableModel(QAbstractTableModel):
         for slot, col in enumerate(self._flash_cols):
             self._flash_slot[col] = slot
         self._last_values: dict[Hashable, list[Any]] = {}
-        # key -> (deadline, flash values before, flash values after) of the row's latest change
-        self._flashes: dict[Hashable, tuple[float, list[Any], list[Any]]] = {}
+        # key -> (deadline, direction per flash column: +1 rise, -1 fall, 0 not tinted) of the row's latest change
+        self._flashes: dict[Hashable, tuple[float, list[int]]] = {}
         # Keys whose tint data() has served since their flash began: only those need a fade repaint.
         self._shown: set[Hashable] = set()
         self._first_cells: list[QModelIndex] = []
@@ -216,6 +218,17 @@ class KeyedTableModel(QAbstractTableModel):
                 role_data.clearData()
             else:
                 role_data.setData(result)
+
+    def cell_look(self, row: int, col: int) -> tuple[str | None, int, QColor | None, QColor | None] | None:
+        """(text, alignment, foreground, background) of a cell, as ``multiData`` answers them, in one
+        call (a delegate that paints plain cells itself, see ``FastCellDelegate``); None if out of range."""
+        keys = self._keys
+        if not (0 <= row < len(keys) and 0 <= col < len(self._getters)):
+            return None
+        key = keys[row]
+        foreground = self._role_value(_FOREGROUND, key, col) if self.stale or self._signed[col] else None
+        background = self._role_value(_BACKGROUND, key, col) if self._flashes else None
+        return self._text(key, col), self._alignments[col], foreground, background
 
     def _role_value(self, role: int, key: Hashable, col: int) -> Any:
         if role == _DISPLAY:
@@ -363,19 +376,14 @@ class KeyedTableModel(QAbstractTableModel):
         return bool(self._flash_direction(key, self.column_index(column_key)))
 
     def _flash_direction(self, key: Hashable, col: int) -> int:
-        """+1 / -1 while the cell flashes a rise / a fall (or a non-numeric change), else 0.
-
-        Worked out when a cell is painted, not per tick: ``sync()`` only keeps the row's values
-        before and after its latest change."""
+        """+1 / -1 while the cell flashes a rise / a fall (or a non-numeric change), else 0."""
         flash = self._flashes.get(key)
         if flash is None:
             return 0
         slot = self._flash_slot[col]
-        if slot is None:
+        if slot is None or time.monotonic() >= flash[0]:
             return 0
-        if time.monotonic() >= flash[0]:
-            return 0
-        return _cell_change(flash[1][slot], flash[2][slot])
+        return flash[1][slot]
 
     # -- change application ------------------------------------------------
     def _values(self, row: Any) -> list[Any]:
@@ -388,21 +396,58 @@ class KeyedTableModel(QAbstractTableModel):
             if row is not None:
                 self._last_values[key] = self._values(row)
 
-    def _track_flashes(self, keys: set[Hashable]) -> None:
+    def _refresh_visible(self, keys: Iterable[Hashable]) -> dict[int, tuple[tuple[int, int], ...]]:
+        """Format updated visible rows into the display cache; row -> runs of cells whose text changed.
+
+        Flash-tracks the changed cells of ``flash`` columns (when flashes are on)."""
+        rows, row_of, texts_of = self.table.get, self._row_of.get, self._texts
+        getters, formats, n_cols = self._getters, self._formats, len(self._getters)
+        flash_cols, flash_getters, last_values = self._flash_cols, self._flash_getters, self._last_values
+        flashing, flashes = self.flash_enabled and bool(flash_cols), self._flashes
+        all_cells = ((0, n_cols - 1),)
         deadline = time.monotonic() + self.flash_ms / 1000.0
-        last_values, flashes, rows, getters = self._last_values, self._flashes, self.table.get, self._flash_getters
+        changed_runs: dict[int, tuple[tuple[int, int], ...]] = {}
         for key in keys:
-            row = rows(key)
-            if row is None:
+            row, index = rows(key), row_of(key)
+            if row is None or index is None:
                 continue
-            now = [get(row) for get in getters]
-            before = last_values.get(key)
-            last_values[key] = now
-            if before is not None and before != now:  # one C-level compare; which cells moved is left to painting
-                flashes.pop(key, None)  # re-insert: the dict stays in deadline order, so _fade stops early
-                flashes[key] = (deadline, before, now)
+            self.rows_formatted += 1
+            new = [fmt(get(row)) for get, fmt in zip(getters, formats, strict=True)]
+            old = texts_of.get(key)
+            texts_of[key] = new
+            if old is None:  # not on screen as text yet: the whole row
+                changed = None
+            elif old == new:
+                changed = []
+            else:
+                changed = [c for c in range(n_cols) if old[c] != new[c]]
+            if flash_cols:
+                now = [get(row) for get in flash_getters]
+                before = last_values.get(key)
+                last_values[key] = now
+                if flashing and before is not None and before != now:
+                    self._flash_row(key, changed, before, now, deadline)
+            if changed is None:
+                changed_runs[index] = all_cells
+            elif changed:
+                changed_runs[index] = tuple(contiguous_ranges(changed))
         if flashes and not self._fade_timer.isActive():
             self._fade_timer.start(self.flash_ms + FADE_SLACK_MS)
+        return changed_runs
+
+    def _flash_row(self, key: Hashable, changed: list[int] | None, before: list[Any], now: list[Any],
+                   deadline: float) -> None:
+        """Tint the row's flash cells whose text changed; cells still tinted from its last change stay tinted."""
+        directions = [0] * len(now)
+        for slot, col in enumerate(self._flash_cols):
+            if changed is None or col in changed:
+                directions[slot] = _cell_change(before[slot], now[slot])
+        if not any(directions):
+            return
+        previous = self._flashes.pop(key, None)  # re-insert: the dict stays in deadline order, so _fade stops early
+        if previous is not None and previous[0] > time.monotonic():
+            directions = [d or p for d, p in zip(directions, previous[1], strict=True)]
+        self._flashes[key] = (deadline, directions)
 
     def _fade(self) -> None:
         now = time.monotonic()
@@ -416,20 +461,38 @@ class KeyedTableModel(QAbstractTableModel):
             del self._flashes[key]
             if key in shown:
                 shown.discard(key)
-                self._repaint_flashed_cells(key, flash[1], flash[2])
+                self._repaint_flashed_cells(key, flash[1])
         if self._flashes:
             next_deadline = next(iter(self._flashes.values()))[0]
             self._fade_timer.start(max(1, int((next_deadline - now) * 1000) + FADE_SLACK_MS))
 
-    def _repaint_flashed_cells(self, key: Hashable, before: list[Any], after: list[Any]) -> None:
+    def _repaint_flashed_cells(self, key: Hashable, directions: list[int]) -> None:
         """One ``dataChanged`` per run of adjacent tinted cells of the row: only they lose their tint."""
         row = self._row_of.get(key)
         if row is None:
             return
-        cols = [col for col, old, new in zip(self._flash_cols, before, after, strict=True) if _cell_change(old, new)]
+        cols = [col for col, direction in zip(self._flash_cols, directions, strict=True) if direction]
         for first, last in contiguous_ranges(cols):
             self.fade_emits += 1
             self.dataChanged.emit(self.createIndex(row, first), self.createIndex(row, last))
+
+    def _emit_cells(self, changed_runs: dict[int, tuple[tuple[int, int], ...]]) -> None:
+        """One ``dataChanged`` per run of changed cells, merged over adjacent rows with the same runs."""
+        if not changed_runs:
+            return
+        emit, create = self.dataChanged.emit, self.createIndex
+        block_start = block_end = -2
+        block_runs: tuple[tuple[int, int], ...] = ()
+        for row in [*sorted(changed_runs), -2]:
+            runs = changed_runs.get(row, ())
+            if row == block_end + 1 and runs == block_runs:
+                block_end = row
+                continue
+            for first, last in block_runs:
+                self.data_changed_emits += 1
+                emit(create(block_start, first), create(block_end, last))
+            block_start = block_end = row
+            block_runs = runs
 
     def _emit_ranges(self, keys: Any, *, fade: bool) -> None:
         row_of = self._row_of.get
@@ -500,16 +563,7 @@ class KeyedTableModel(QAbstractTableModel):
                 self._unsignalled |= updated - shown
                 if not self._reorder_timer.isActive():
                     self._reorder_timer.start()
-        texts = self._texts
-        for key in shown:
-            texts.pop(key, None)
-        if self._flash_cols:
-            if self.flash_enabled:
-                self._track_flashes(shown)
-            else:
-                for key in shown:
-                    self._remember(key)
-        self._emit_ranges(shown, fade=False)
+        self._emit_cells(self._refresh_visible(shown))
         if self._flashes and next(iter(self._flashes.values()))[0] <= time.monotonic():
             self._fade()  # in this frame's repaint, not a paint pass of its own
         self.rows_updated.emit(updated)
