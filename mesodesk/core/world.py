@@ -13,13 +13,14 @@ is stored per world, in ``<data root>/worlds/<world key>/``. User preferences
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
+
+from mesodesk.netaddr import is_loopback
 
 __all__ = [
     "DATA_ENV",
@@ -90,13 +91,7 @@ def check_server_url(url: str) -> str | None:
 
 def is_loopback_url(url: str) -> bool:
     """A server on this machine (``localhost``, ``127.0.0.0/8``, ``::1``)."""
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return is_loopback(urlsplit(url).hostname or "")
 
 
 def account_fingerprint(url: str, api_key: str) -> str:

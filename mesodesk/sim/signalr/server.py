@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import hmac
 import inspect
-import ipaddress
 import logging
 import secrets
 import ssl
@@ -17,6 +16,8 @@ from typing import Any
 import orjson
 from aiohttp import hdrs, web
 from aiohttp.http_exceptions import HttpProcessingError
+
+from mesodesk.netaddr import is_loopback
 
 from . import protocol as p
 from .connection import CLOSE_TIMEOUT, ConnectionOptions, ServerConnection, StreamBudget
@@ -35,16 +36,6 @@ MIN_EXPOSED_KEY_DISTINCT = 8
 
 class WeakKeyError(ValueError):
     """The API key is too weak for the address the server would listen on (one-line message)."""
-
-
-def is_loopback(host: str) -> bool:
-    """Whether ``host`` is a loopback address (``localhost`` included); names and "" are not."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def check_key_strength(key: str, host: str) -> None:
