@@ -17,11 +17,12 @@ models + the SDK's transport).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import shutil
 import subprocess
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -123,17 +124,28 @@ async def console_client(url: str, key: str, count: int) -> dict[str, Any]:
         await client.close()
 
 
-async def no_parse_client(url: str, key: str, count: int) -> dict[str, Any]:
-    """What the simulator sends to one client: a bare aiohttp WebSocket that counts item records
-    (``{"type":2,``) and parses none of them."""
+@contextlib.asynccontextmanager
+async def _bench_socket(url: str, key: str) -> AsyncIterator[aiohttp.ClientWebSocketResponse]:
+    """A bare aiohttp WebSocket to the bench hub, past the SignalR handshake."""
     ws_url = url.replace("http", "ws", 1) + f"/hubs/bench/v1?access_token={key}"
     async with aiohttp.ClientSession() as session, session.ws_connect(ws_url, max_msg_size=0) as ws:
         await ws.send_str('{"protocol":"json","version":1}\x1e')
         await ws.receive()
+        yield ws
+
+
+async def _start_stream(ws: aiohttp.ClientWebSocketResponse, count: int) -> None:
+    await ws.send_str(orjson.dumps({"type": 4, "invocationId": "1", "target": "StreamSyntheticPositionData",
+                                    "arguments": [{"Count": count}]}).decode() + "\x1e")
+
+
+async def no_parse_client(url: str, key: str, count: int) -> dict[str, Any]:
+    """What the simulator sends to one client: a bare aiohttp WebSocket that counts item records
+    (``{"type":2,``) and parses none of them."""
+    async with _bench_socket(url, key) as ws:
         items = 0
         with measure() as m:
-            await ws.send_str(orjson.dumps({"type": 4, "invocationId": "1", "target": "StreamSyntheticPositionData",
-                                            "arguments": [{"Count": count}]}).decode() + "\x1e")
+            await _start_stream(ws, count)
             while True:
                 msg = await ws.receive()
                 if msg.type not in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
@@ -148,14 +160,10 @@ async def no_parse_client(url: str, key: str, count: int) -> dict[str, Any]:
 async def raw_client(url: str, key: str, count: int,
                      loads: Callable[[bytes], Any] = orjson.loads) -> dict[str, Any]:
     """The floor: a bare aiohttp WebSocket, frames split and parsed with ``loads`` into dicts."""
-    ws_url = url.replace("http", "ws", 1) + f"/hubs/bench/v1?access_token={key}"
-    async with aiohttp.ClientSession() as session, session.ws_connect(ws_url, max_msg_size=0) as ws:
-        await ws.send_str('{"protocol":"json","version":1}\x1e')
-        await ws.receive()
+    async with _bench_socket(url, key) as ws:
         items = 0
         with measure() as m:
-            await ws.send_str(orjson.dumps({"type": 4, "invocationId": "1", "target": "StreamSyntheticPositionData",
-                                            "arguments": [{"Count": count}]}).decode() + "\x1e")
+            await _start_stream(ws, count)
             done = False
             while not done:
                 msg = await ws.receive()
