@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
-from PySide6.QtCore import QRect, Qt
+from PySide6.QtCore import QEvent, QObject, QRect, Qt
 from PySide6.QtGui import QImage, QRegion
 from PySide6.QtWidgets import QApplication, QStyledItemDelegate
 
@@ -115,22 +115,38 @@ def test_plain_cells_paint_exactly_as_the_style_does(qtbot, theme: str) -> None:
         apply_theme(app, "dark")
 
 
+class PaintedRegions(QObject):
+    def __init__(self) -> None:
+        super().__init__()
+        self.regions: list[QRegion] = []
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            self.regions.append(QRegion(event.region()))
+        return False
+
+
 def test_a_tick_repaints_only_the_cells_whose_text_changed(qtbot) -> None:
     table = _table()
     model = KeyedTableModel(table, COLUMNS)
+    model.set_flash(True, 100)
     view = _view(qtbot, model, fast=True)
-    regions: list[QRegion] = []
-    original = view.table.viewport().update
-
-    def spy(*args) -> None:
-        regions.append(QRegion(args[0]) if args and isinstance(args[0], QRect) else QRegion())
-        original(*args)
-
-    view.table.viewport().update = spy  # type: ignore[method-assign]
-    table.upsert(5, Quote(5, "name 5 é", table[5].price + 1.0, table[5].pnl))  # only the price text changes
-    model.sync()
-    (region,) = regions
+    painted = PaintedRegions()
+    view.table.viewport().installEventFilter(painted)
     table_view = view.table
-    price = QRect(table_view.columnViewportPosition(2), table_view.rowViewportPosition(5),
-                  table_view.columnWidth(2), table_view.rowHeight(5))
-    assert region.boundingRect() == price  # the one cell, not the row, and not the row below
+
+    def cell(row: int, col: int) -> QRect:
+        return QRect(table_view.columnViewportPosition(col), table_view.rowViewportPosition(row),
+                     table_view.columnWidth(col), table_view.rowHeight(row))
+
+    table.upsert(5, Quote(5, "name 5 é", table[5].price + 1.0, table[5].pnl))  # only the price text changes
+    table.upsert(7, Quote(7, "name 7 é", table[7].price, table[7].pnl + 1.0))  # only the P&L text changes
+    table.upsert(9, Quote(9, "name 9 é", table[9].price, table[9].pnl))  # nothing changes
+    model.sync()
+    _settle()
+    assert QRegion(cell(5, 2)) + QRegion(cell(7, 3)) == sum(painted.regions, QRegion())  # those two cells only
+    painted.regions.clear()
+    qtbot.waitUntil(lambda: not model.is_flashing(5, "price"), timeout=3_000)
+    qtbot.waitUntil(lambda: bool(painted.regions), timeout=3_000)
+    _settle()
+    assert sum(painted.regions, QRegion()) == QRegion(cell(5, 2)) + QRegion(cell(7, 3))  # the fade: the same cells

@@ -32,7 +32,7 @@ def _model(n: int = 10) -> tuple[Table[int, Quote], KeyedTableModel]:
     return table, KeyedTableModel(table, COLUMNS)
 
 
-def test_updates_coalesce_to_at_most_one_emit_per_frame(qloop, qtbot) -> None:
+def test_updates_coalesce_to_at_most_one_emit_per_cell_per_frame(qloop, qtbot) -> None:
     table, model = _model(20)
     frames = FrameScheduler()
     table.on_dirty(frames.request)
@@ -49,20 +49,32 @@ def test_updates_coalesce_to_at_most_one_emit_per_frame(qloop, qtbot) -> None:
                 await asyncio.sleep(0.002)
         await until(lambda: not table.dirty)
         assert updates == 2000
-        assert 1 <= model.data_changed_emits <= frames.frames, (model.data_changed_emits, frames.frames)
+        # each changed cell (rows 5-9: name and price) at most once per frame, not once per tick
+        assert 1 <= model.data_changed_emits <= 5 * 3 * frames.frames, (model.data_changed_emits, frames.frames)
         assert frames.frames < 60  # ~0.2 s at <= 60 Hz, not one frame per tick
 
     run(qloop, scenario())
 
 
-def test_one_data_changed_per_contiguous_row_range(qtbot) -> None:
+def test_signals_whole_new_rows_then_only_changed_cells_merged_while_sorting(qtbot) -> None:
     table, model = _model(10)
-    emitted: list[tuple[int, int]] = []
-    model.dataChanged.connect(lambda a, b, *_: emitted.append((a.row(), b.row())))
+    emitted: list[tuple[int, int, int, int]] = []
+    model.dataChanged.connect(lambda a, b, *_: emitted.append((a.row(), a.column(), b.row(), b.column())))
     for key in (1, 2, 3, 7, 8):
         table.upsert(key, Quote(key, 1.0))
+    model.sync()  # not on screen as text yet: each row whole
+    assert emitted == [(r, 0, r, 2) for r in (1, 2, 3, 7, 8)] and model.data_changed_emits == 5
+    emitted.clear()
+    for key in (1, 2, 3, 7, 8):
+        table.upsert(key, Quote(key, 2.0))  # only the price text changes (the name stays "")
     model.sync()
-    assert emitted == [(1, 3), (7, 8)] and model.data_changed_emits == 2
+    assert emitted == [(r, 2, r, 2) for r in (1, 2, 3, 7, 8)]  # one cell each: the view repaints just it
+    emitted.clear()
+    model.watch_order(1, True)  # a sorting proxy: one signal per run of rows with the same changed cells
+    for key in (1, 2, 3, 7, 8):
+        table.upsert(key, Quote(key, 3.0))
+    model.sync()
+    assert emitted == [(1, 2, 3, 2), (7, 2, 8, 2)]
 
 
 def test_inserts_and_removes_never_reset(qtbot, qtmodeltester) -> None:

@@ -63,7 +63,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mesodesk.ui.docks.blotter_table import BlotterTable
 from mesodesk.ui.docks.fast_cell_delegate import FastCellDelegate
 from mesodesk.ui.docks.grouped_view import GroupedTree, copy_header
 from mesodesk.ui.docks.totals_footer import TotalsFooter
@@ -115,7 +114,7 @@ class BlotterView(QWidget):
         self.count_label = QLabel()
         self.count_label.setObjectName(f"{name}Count")
 
-        self.table = BlotterTable()
+        self.table = QTableView()
         self.table.setItemDelegate(FastCellDelegate(model, self.table))
         self.table.setObjectName(f"{name}Table")
         self.table.setModel(self._wanted_model())

@@ -12,8 +12,10 @@ formats, flash-tracks and signals only updated rows inside that set; an updated 
 costs a set lookup: it is only dropped from the display cache (its stale mark) and formatted
 when it is painted again. An updated visible row is formatted once into that cache and
 compared with the texts on screen: only the cells whose text changed are signalled, one
-``dataChanged`` per run of adjacent changed cells, merged over adjacent rows that changed the
-same cells (a tick that moves a mark and a P&L repaints those cells, not the row). An off-screen
+``dataChanged`` per cell, so the view repaints exactly those cells (a tick that moves a mark and a
+P&L repaints two cells, not the row; ``QTableView`` repaints a range one pixel taller, i.e. with
+the row under it). While a proxy sorts or filters, one per run of changed cells, merged over
+adjacent rows (a sorting proxy re-checks the rows of every signal it gets). An off-screen
 row a sort or filter asks for is formatted cell by cell, uncached. ``rows_updated`` carries every
 updated key once per frame (totals, grouping: they need every shown row's values, read from the
 table, not only the visible ones). While a sort or filter is active (a :class:`BlotterProxy` calls
@@ -23,8 +25,8 @@ table, not only the visible ones). While a sort or filter is active (a :class:`B
 Flash: a cell of a ``flash`` column whose text changed is tinted for ``flash_ms``, green for a
 rise of its raw value, red for a fall (a non-numeric change counts as a rise); a row keeps one
 deadline, and cells tinted by its earlier change keep their tint until it. ``data()`` paints the
-tint until the deadline; a single-shot timer then emits one more ``dataChanged`` per run of
-tinted cells to clear them (or the next frame's ``sync()`` does, in that frame's repaint), for
+tint until the deadline; a single-shot timer then emits one more ``dataChanged`` per tinted
+cell to clear them (or the next frame's ``sync()`` does, in that frame's repaint), for
 the rows whose tint ``data()`` actually served (a row that was never painted while flashing needs
 no repaint). So a flash costs at most one extra repaint, whatever the tick rate.
 
@@ -467,20 +469,38 @@ class KeyedTableModel(QAbstractTableModel):
             self._fade_timer.start(max(1, int((next_deadline - now) * 1000) + FADE_SLACK_MS))
 
     def _repaint_flashed_cells(self, key: Hashable, directions: list[int]) -> None:
-        """One ``dataChanged`` per run of adjacent tinted cells of the row: only they lose their tint."""
+        """One ``dataChanged`` per tinted cell of the row: only they lose their tint."""
         row = self._row_of.get(key)
         if row is None:
             return
-        cols = [col for col, direction in zip(self._flash_cols, directions, strict=True) if direction]
-        for first, last in contiguous_ranges(cols):
-            self.fade_emits += 1
-            self.dataChanged.emit(self.createIndex(row, first), self.createIndex(row, last))
+        for col, direction in zip(self._flash_cols, directions, strict=True):
+            if direction:  # one cell at a time: a view repaints exactly it (see _emit_cells)
+                cell = self.createIndex(row, col)
+                self.fade_emits += 1
+                self.dataChanged.emit(cell, cell)
 
     def _emit_cells(self, changed_runs: dict[int, tuple[tuple[int, int], ...]]) -> None:
-        """One ``dataChanged`` per run of changed cells, merged over adjacent rows with the same runs."""
+        """Signal the changed cells: one ``dataChanged`` per cell (a view repaints exactly that cell;
+        for a range, ``QTableView`` repaints a pixel more: the row under it too), a whole row in one.
+
+        While a proxy sorts or filters, one per run of changed cells, merged over adjacent rows with
+        the same runs: a sorting proxy re-checks the rows of every signal it gets."""
         if not changed_runs:
             return
         emit, create = self.dataChanged.emit, self.createIndex
+        if not self._order_watchers:
+            whole = (0, len(self.columns) - 1)
+            for row, runs in changed_runs.items():
+                for first, last in runs:
+                    if (first, last) == whole:
+                        self.data_changed_emits += 1
+                        emit(create(row, first), create(row, last))
+                        continue
+                    for col in range(first, last + 1):
+                        cell = create(row, col)
+                        self.data_changed_emits += 1
+                        emit(cell, cell)
+            return
         block_start = block_end = -2
         block_runs: tuple[tuple[int, int], ...] = ()
         for row in [*sorted(changed_runs), -2]:
