@@ -70,8 +70,9 @@ class Session:
         self.state.server_clock.wall_fallback = not embedded
         # The session reloads its snapshots itself after a reconnect: a read fails at once while a hub
         # is down (wait_for_reconnect=False) instead of waiting for the reconnect.
+        # The embedded simulator (ours) takes the WebSocket without a negotiate request: no aiohttp here.
         options: dict[str, Any] = {"invoke_timeout": invoke_timeout, "connect_timeout": connect_timeout,
-                                   "wait_for_reconnect": False}
+                                   "wait_for_reconnect": False, "skip_negotiation": embedded}
         self.control = MesoLiveControlHubClient(url, api_key, **options)
         self.data = MesoLiveDataHubClient(url, api_key, **options)
         self.events = MesoLiveEventHubClient(url, api_key, since_event_seq_id=0, **options)

@@ -160,7 +160,7 @@ async def test_frame_parser_cuts_records_and_routes_items() -> None:
         seen.append((message, len(a.items), a.wakes))
         transport.sinks.pop("1")  # e.g. a Completion: later items of stream 1 are dropped
 
-    transport._on_message = on_message  # type: ignore[method-assign]
+    transport._callback = on_message
     rs = b"\x1e"
     frame = rs.join([
         _record("1", b'{"Bid":1.10}'), b"", _record("1", b'{"Bid":1.20}'), _record("2", b"[1,2]"),

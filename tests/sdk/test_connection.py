@@ -6,6 +6,8 @@ import asyncio
 import datetime as dt
 import ipaddress
 import ssl
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +72,24 @@ async def test_bad_key_fails_fast(simulator: Any) -> None:
         await MesoLiveControlHubClient(simulator.url, "wrong-key", **FAST).connect()
     with pytest.raises(ValueError):
         MesoLiveControlHubClient(simulator.url, "k", access_token_factory=lambda: "k")
+
+
+async def test_skip_negotiation(simulator: Any, api_key: str) -> None:
+    """skipNegotiation (the app's session to its embedded simulator): the upgrade alone, and a
+    rejected key still fails fast."""
+    async with MesoLiveControlHubClient(simulator.url, api_key, skip_negotiation=True, **FAST) as control:
+        assert control.connected
+        await control.list_agents()
+    with pytest.raises(SignalRAuthError):
+        await MesoLiveControlHubClient(simulator.url, "wrong-key", skip_negotiation=True, **FAST).connect()
+
+
+def test_the_sdk_imports_aiohttp_only_to_negotiate() -> None:
+    """aiohttp (~0.15 s to import) only for the negotiate request: a session that skips it never loads it."""
+    code = ("import sys, mesodesk.sdk, mesodesk.core.session; "
+            "print(sorted(m for m in ('aiohttp', 'yarl', 'mesodesk.sdk._signalr.negotiate') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
 
 
 async def test_per_call_timeout(simulator: Any, api_key: str) -> None:

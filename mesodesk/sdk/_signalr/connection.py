@@ -87,6 +87,8 @@ class SignalRConnection:
       they were opened with ``resume=True``.
     * The server is considered dead when nothing (not even a ping) arrived for
       ``server_timeout``; we ping every ``keep_alive_interval``.
+    * ``skip_negotiation=True`` opens the WebSocket without the negotiate request (SignalR's
+      ``skipNegotiation``): only for a server known to accept it, e.g. the embedded simulator.
     """
 
     def __init__(
@@ -103,6 +105,7 @@ class SignalRConnection:
         ssl: ssl_module.SSLContext | None = None,
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
         wait_for_reconnect: bool | float = True,
+        skip_negotiation: bool = False,
     ) -> None:
         self.url = url
         self.wait_for_reconnect = wait_for_reconnect
@@ -115,6 +118,7 @@ class SignalRConnection:
         self._connect_timeout = connect_timeout
         self._ssl = ssl
         self._max_message_size = max_message_size
+        self._skip_negotiation = skip_negotiation
 
         self._state = ConnectionState.DISCONNECTED
         self._state_listeners: list[StateListener] = []

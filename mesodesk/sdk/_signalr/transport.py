@@ -1,9 +1,12 @@
-"""pysignalr subclasses: a one-shot WebSocket transport with the StreamItem fast path,
-the orjson JSON protocol, and the per-attempt client.
+"""The one-shot WebSocket transport with the StreamItem fast path, the orjson JSON protocol
+(pysignalr's messages), and the per-attempt client.
 
 One :class:`_Client` (and its :class:`_Transport`) serves exactly one connection attempt;
 :class:`~mesodesk.sdk._signalr.connection.SignalRConnection` builds a fresh one for every
-(re)connect. The redaction log filter is installed here, on import.
+(re)connect. They replace pysignalr's ``SignalRClient`` and ``WebsocketTransport``, whose
+module imports aiohttp (~0.15 s) for the negotiate request alone: :mod:`.negotiate` is
+imported only by a connection that negotiates. The redaction log filter is installed here,
+on import.
 """
 
 from __future__ import annotations
@@ -12,22 +15,35 @@ import asyncio
 import contextlib
 import logging
 import weakref
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from pysignalr.client import SignalRClient
-from pysignalr.messages import CompletionMessage, HandshakeMessage, InvocationMessage, Message, PingMessage
+from pysignalr.exceptions import ServerError
+from pysignalr.messages import (
+    CancelInvocationMessage,
+    CloseMessage,
+    CompletionMessage,
+    HandshakeMessage,
+    InvocationMessage,
+    Message,
+    MessageType,
+    PingMessage,
+    StreamInvocationMessage,
+)
 from pysignalr.protocol.json import JSONProtocol
-from pysignalr.transport.websocket import WebsocketTransport
+from pysignalr.utils import replace_scheme
 from websockets.asyncio.client import ClientConnection
 from websockets.asyncio.client import connect as ws_connect
+from websockets.protocol import State
 
 from mesodesk.sdk._stream import RawItem
 from mesodesk.sdk.redaction import redact
 
 if TYPE_CHECKING:
+    import ssl
+
     from .connection import SignalRConnection
     from .stream import SignalRStream
 
@@ -78,19 +94,38 @@ class _Protocol(JSONProtocol):
         return data.decode() + self.record_separator
 
 
-class _Transport(WebsocketTransport):
-    """One-shot transport: negotiate, connect, handshake, process until the socket closes."""
+MessageHandler = Callable[[Message], Awaitable[None]]
 
-    def __init__(self, *args: Any, on_opened: Callable[[], None], keep_alive: float, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+
+class _Transport:
+    """One-shot transport: negotiate (unless skipped), connect, handshake, process until the socket closes."""
+
+    def __init__(self, url: str, protocol: _Protocol, callback: MessageHandler, headers: dict[str, str], *,
+                 connection_timeout: float, max_size: int | None, ssl: ssl.SSLContext | None,
+                 skip_negotiation: bool, on_opened: Callable[[], None], keep_alive: float) -> None:
+        self._url = url
+        self._protocol = protocol
+        self._callback = callback
+        self._headers = headers
+        self._connection_timeout = connection_timeout
+        self._max_size = max_size
+        self._ssl = ssl
+        self._skip_negotiation = skip_negotiation
         self._on_opened = on_opened
         self._keep_alive = keep_alive
+        self._connected = asyncio.Event()
+        self._ws: ClientConnection | None = None
         self.last_rx = asyncio.get_running_loop().time()
         #: invocationId -> the stream taking its StreamItems (weak: a dropped stream is collected)
         self.sinks: dict[str, weakref.ref[SignalRStream]] = {}
 
     async def run(self) -> None:
-        await self._negotiate()
+        if self._skip_negotiation:
+            self._url = replace_scheme(self._url, ws=True)
+        else:
+            from .negotiate import negotiate  # aiohttp: only for a connection that negotiates
+
+            self._url = await negotiate(self._url, self._headers, self._connection_timeout, self._ssl)
         extra: dict[str, Any] = {"ssl": self._ssl} if self._ssl is not None else {}
         async with ws_connect(
             self._url,
@@ -114,6 +149,24 @@ class _Transport(WebsocketTransport):
                 pinger.cancel()
                 with contextlib.suppress(BaseException):
                     await pinger
+
+    async def _handshake(self, conn: ClientConnection) -> None:
+        await conn.send(self._protocol.encode(self._protocol.handshake_message()))
+        handshake, messages = self._protocol.decode_handshake(await conn.recv())
+        if handshake.error:
+            raise ValueError(f"Handshake error: {handshake.error}")
+        for message in messages:
+            await self._callback(message)
+
+    async def send(self, message: Message) -> None:
+        """As pysignalr's: waits (up to the connection timeout) for the socket to open."""
+        try:
+            await asyncio.wait_for(self._connected.wait(), self._connection_timeout)
+        except TimeoutError as e:
+            raise RuntimeError("The socket was never run") from e
+        if not self._ws or self._ws.state != State.OPEN:
+            raise RuntimeError("Connection is closed")
+        await self._ws.send(self._protocol.encode(message))
 
     async def _keepalive(self, conn: ClientConnection) -> None:
         ping = self._protocol.encode(PingMessage())
@@ -195,13 +248,9 @@ class _Transport(WebsocketTransport):
                     stream._wake_up()
                 touched.clear()
             head, head_len, sink = b"", 0, None  # the message may end or cancel that stream
-            await self._on_message(JSONProtocol.parse_message(data))
+            await self._callback(JSONProtocol.parse_message(data))
         for stream in touched:
             stream._wake_up()
-
-    async def _on_raw_message(self, raw_message: str | bytes) -> None:
-        self.last_rx = asyncio.get_running_loop().time()
-        await self._on_frame(raw_message if isinstance(raw_message, bytes) else raw_message.encode())
 
     def abort(self) -> None:
         ws = self._ws
@@ -209,7 +258,11 @@ class _Transport(WebsocketTransport):
             ws.transport.abort()
 
 
-class _Client(SignalRClient):
+class _Client:
+    """Routes one connection's messages: completions to the invocation (and stream) handlers
+    :class:`~mesodesk.sdk._signalr.connection.SignalRConnection` registers, server->client
+    invocations to its ordered dispatcher. StreamItems never come here (the transport's fast path)."""
+
     def __init__(
         self,
         owner: SignalRConnection,
@@ -218,25 +271,55 @@ class _Client(SignalRClient):
         headers: dict[str, str],
         on_opened: Callable[[], None],
     ) -> None:
-        super().__init__(url, protocol=_Protocol(), headers=headers)
         self.owner = owner
         self.generation = generation
+        #: invocationId -> (on_next, on_complete, on_error) of a stream (pysignalr's table layout)
+        self._stream_handlers: dict[str, tuple[Any, MessageHandler | None, MessageHandler | None]] = {}
+        #: invocationId -> the handler of its Completion
+        self._invocation_handlers: dict[str, MessageHandler | None] = {}
         self.transport = _Transport(
-            url=url,
-            protocol=self._protocol,
-            callback=self._on_message,
-            headers=self._headers,
+            url,
+            _Protocol(),
+            self._on_message,
+            headers,
             connection_timeout=owner._connect_timeout,
             max_size=owner._max_message_size,
             ssl=owner._ssl,
+            skip_negotiation=owner._skip_negotiation,
             on_opened=on_opened,
             keep_alive=owner._keep_alive_interval,
         )
-        self._transport = self.transport
-        self.on_error(self._on_global_error)  # quirk: without it an error completion kills run()
 
-    async def _on_global_error(self, message: CompletionMessage) -> None:
-        log.debug("error completion for %s", message.invocation_id)
+    async def run(self) -> None:
+        await self.transport.run()
 
-    async def _on_invocation_message(self, message: InvocationMessage) -> None:
-        self.owner._enqueue_server_invocation(self, message)
+    async def _on_message(self, message: Message) -> None:
+        if message.type == MessageType.invocation_binding_failure:  # type: ignore[attr-defined]
+            raise ServerError(str(message))
+        if isinstance(message, InvocationMessage):
+            self.owner._enqueue_server_invocation(self, message)
+        elif isinstance(message, CompletionMessage):
+            await self._on_completion(message)
+        elif isinstance(message, CancelInvocationMessage):
+            handler = self._stream_handlers.get(message.invocation_id)
+            if handler is not None and handler[2] is not None:
+                await handler[2](message)
+        elif isinstance(message, CloseMessage):
+            if message.error:
+                raise ServerError(message.error)
+        elif not isinstance(message, PingMessage | StreamInvocationMessage):
+            raise NotImplementedError(type(message).__name__)
+
+    async def _on_completion(self, message: CompletionMessage) -> None:
+        """An error goes to its stream's ``on_error`` (else it is only logged); the invocation's
+        handler then gets the Completion, unless it ended a stream with an error."""
+        if message.error:
+            handler = self._stream_handlers.get(message.invocation_id)
+            if handler is not None and handler[2] is not None:
+                await handler[2](message)
+            else:
+                log.debug("error completion for %s", message.invocation_id)
+        had_stream = self._stream_handlers.pop(message.invocation_id, None) is not None
+        callback = self._invocation_handlers.pop(message.invocation_id, None)
+        if callback is not None and not (message.error and had_stream):
+            await callback(message)

@@ -14,7 +14,7 @@ import contextlib
 import logging
 from dataclasses import dataclass
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QCloseEvent, QFontDatabase, QGuiApplication
@@ -44,7 +44,9 @@ from mesodesk.core.credentials import (
     remember_for_session,
     store_api_key,
 )
-from mesodesk.core.doctor import Check, DoctorReport, run_doctor
+
+if TYPE_CHECKING:
+    from mesodesk.core.doctor import Check, DoctorReport
 
 log = logging.getLogger("mesodesk.ui.connection")
 
@@ -255,6 +257,8 @@ class ConnectionDialog(QDialog):
         self.verdict.show()
         self.test_button.setEnabled(False)
         self._relayout()
+        from mesodesk.core.doctor import run_doctor  # aiohttp: imported on first use, not at start-up
+
         test = asyncio.ensure_future(run_doctor(url, key, progress=lambda check: self._show_check(test, check)))
         self._test = test
         test.add_done_callback(self._tested)
