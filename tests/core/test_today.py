@@ -11,7 +11,7 @@ from types import SimpleNamespace
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mesodesk.contract import EntrySignalEvent, LiveLegSelectionConstraint, LiveUnderlying, SignalState
+from mesodesk.contract import EntrySignalEvent, SignalState
 from mesodesk.core.day_marks import DayMarksFile, day_marks_path
 from mesodesk.core.today import (
     TodayBook,
@@ -22,11 +22,11 @@ from mesodesk.core.today import (
     today_positions,
     total_today,
 )
-from mesodesk.core.trading.plan import FlowKind
 from mesodesk.core.world import World
 from mesodesk.quant.calendar import ET, next_trading_day, previous_or_same_trading_day, session_bounds
 from mesodesk.sim.seed import PAPER_ACCOUNT
-from tests.core.trade_helpers import fill
+from tests.core import trade_helpers
+from tests.core.trade_helpers import leave
 from tests.core.trading_world import TradingWorld, until
 
 D = Decimal
@@ -38,26 +38,7 @@ def at_et(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
 
 
 async def enter(world: TradingWorld, structure: str, name: str) -> int:
-    result = await world.desk.prepare(FlowKind.ENTRY, {
-        "position_name": name, "strategy_id": world.strategy_ids[structure], "broker_account_id": PAPER_ACCOUNT,
-        "leg_selection_constraint": LiveLegSelectionConstraint.None_, "underlying": LiveUnderlying(symbol="SPX")}).run()
-    ticket = world.desk.open_ticket(world.desk.plan(FlowKind.ENTRY, result))
-    await until(lambda: ticket.feed.updates > 0)
-    await fill(world, ticket)
-    ticket.feed.stop()
-    state = world.session.state
-    pid = await until(lambda: next((p.id for p in state.positions.values() if p.summary.name == name), None))
-    await until(lambda: (r := state.positions.get(pid)) is not None and r.pnl_mark is not None)
-    return int(pid)
-
-
-async def leave(world: TradingWorld, pid: int, edge: Decimal) -> None:
-    x = await world.desk.prepare(FlowKind.EXIT, {"position_id": pid}).run()
-    ticket = world.desk.open_ticket(world.desk.plan(FlowKind.EXIT, x))
-    await until(lambda: ticket.feed.updates > 0)
-    await fill(world, ticket, edge)
-    ticket.feed.stop()
-    await until(lambda: not world.session.state.positions[pid].is_open)
+    return (await trade_helpers.enter(world, structure, PAPER_ACCOUNT, name))[0]
 
 
 async def next_session(world: TradingWorld, minutes_after_open: float = 15) -> dt.date:

@@ -38,10 +38,9 @@ async def fill(world: TradingWorld, ticket: Ticket, edge: Decimal = ZERO) -> Non
                     what=f"order {order_id} filled")
 
 
-async def round_trip(world: TradingWorld, structure: str, account: str, name: str,
-                     exit_edge: Decimal = ZERO) -> tuple[int, set[int]]:
-    """Enter ``structure`` on ``account`` and exit it (paper: each exit leg ``exit_edge`` worse than
-    mid). Returns the position id and the exec plans used."""
+async def enter(world: TradingWorld, structure: str, account: str, name: str) -> tuple[int, str]:
+    """Open ``structure`` on ``account`` as position ``name``, filled as :func:`fill` fills; returns the
+    position id (once it has data and a mark) and the entry's exec plan."""
     result = await world.desk.prepare(FlowKind.ENTRY, {
         "position_name": name, "strategy_id": world.strategy_ids[structure], "broker_account_id": account,
         "leg_selection_constraint": LiveLegSelectionConstraint.None_, "underlying": LiveUnderlying(symbol="SPX")}).run()
@@ -53,11 +52,24 @@ async def round_trip(world: TradingWorld, structure: str, account: str, name: st
     pid = await until(lambda: state.exec_plan_positions.get(result.exec_plan_id)
                       or next((p.id for p in state.positions.values() if p.summary.name == name), None),
                       what="the new position")
-    await until(lambda: (r := state.positions.get(pid)) is not None and r.data is not None)
+    await until(lambda: (r := state.positions.get(pid)) is not None and r.data is not None and r.pnl_mark is not None)
+    return int(pid), result.exec_plan_id
+
+
+async def leave(world: TradingWorld, pid: int, edge: Decimal = ZERO) -> str:
+    """Exit position ``pid`` (paper: each leg ``edge`` worse than mid); returns the exit's exec plan."""
     x = await world.desk.prepare(FlowKind.EXIT, {"position_id": pid}).run()
-    exit_ticket = world.desk.open_ticket(world.desk.plan(FlowKind.EXIT, x))
-    await until(lambda: exit_ticket.feed.updates > 0)
-    await fill(world, exit_ticket, exit_edge)
-    exit_ticket.feed.stop()
-    await until(lambda: not state.positions[pid].is_open, what="the position closed")
-    return pid, {result.exec_plan_id, x.exec_plan_id}
+    ticket = world.desk.open_ticket(world.desk.plan(FlowKind.EXIT, x))
+    await until(lambda: ticket.feed.updates > 0)
+    await fill(world, ticket, edge)
+    ticket.feed.stop()
+    await until(lambda: not world.session.state.positions[pid].is_open, what="the position closed")
+    return x.exec_plan_id
+
+
+async def round_trip(world: TradingWorld, structure: str, account: str, name: str,
+                     exit_edge: Decimal = ZERO) -> tuple[int, set[str]]:
+    """Enter ``structure`` on ``account`` and exit it (paper: each exit leg ``exit_edge`` worse than
+    mid). Returns the position id and the exec plans used."""
+    pid, entry_plan = await enter(world, structure, account, name)
+    return pid, {entry_plan, await leave(world, pid, exit_edge)}
