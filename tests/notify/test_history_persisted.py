@@ -14,21 +14,17 @@ from mesodesk.core.notices import describe
 from mesodesk.core.notify_history import history_path
 from mesodesk.core.session import Session
 from mesodesk.core.world import World
-from mesodesk.ui.errors import ErrorHub
 from mesodesk.ui.main_window import MainWindow
 from mesodesk.ui.notify.manager import NotificationManager
 from tests.notify import causes
 from tests.ui.aio import run, until
-from tests.ui.console import API_KEY, Console, console
+from tests.ui.console import Console, console, reopen
 
 MESSAGES = ["degraded at the open", "back", "lost the broker"]
 
 
 async def _restart(c: Console, qtbot, tmp_path: Path, world: World | None = None) -> tuple[Session, MainWindow]:
-    session = Session(c.server.url, API_KEY, embedded=True, world=world)
-    window = MainWindow(session, ErrorHub(), config_dir=tmp_path / "config")
-    qtbot.addWidget(window)
-    window.show()
+    session, window = reopen(c, qtbot, tmp_path / "config", world)
     await session.start()
     m: NotificationManager = window.notifications
     await until(lambda: session.events.replay_count >= 1 and m.phase() == "live", timeout=20)

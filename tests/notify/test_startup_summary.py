@@ -10,16 +10,14 @@ from PySide6.QtGui import QColor
 
 from mesodesk.contract import AgentStatus
 from mesodesk.core.notices import Notice, Severity, is_away_summary
-from mesodesk.core.session import Session
 from mesodesk.ui import theme
-from mesodesk.ui.errors import ErrorHub
 from mesodesk.ui.main_window import MainWindow
 from mesodesk.ui.notify.manager import NotificationManager
 from mesodesk.ui.notify.style import palette
 from mesodesk.ui.notify.toasts import Toast
 from tests.notify import causes
 from tests.ui.aio import run, until
-from tests.ui.console import API_KEY, console
+from tests.ui.console import console, reopen
 
 MISSED = 3  # few enough that a reconnect toasts them one by one: at start-up it is still one toast
 
@@ -47,11 +45,8 @@ def test_startup_replay_is_one_toast_that_leaves_the_event_log_readable(qloop, q
             for i in range(MISSED):  # while the console is closed
                 agents.set_status(AgentStatus.Disconnected if i % 2 else AgentStatus.Degraded, f"missed {i}")
 
-            session = Session(c.server.url, API_KEY, embedded=True)
-            window = MainWindow(session, ErrorHub(), config_dir=tmp_path / "config")
-            qtbot.addWidget(window)
+            session, window = reopen(c, qtbot, tmp_path / "config")
             window.resize(1600, 1000)
-            window.show()
             m2: NotificationManager = window.notifications
             shown: list[Notice] = []
             original = m2.stack.show_notice

@@ -12,6 +12,7 @@ from PySide6.QtCore import Qt
 
 from mesodesk.core.session import Session
 from mesodesk.core.trading.desk import TradingDesk
+from mesodesk.core.world import World
 from mesodesk.sim.dialect import WireDialect
 from mesodesk.sim.server import SimulatorServer
 from mesodesk.ui.errors import ErrorHub, ErrorRecord, install_log_forwarding
@@ -72,3 +73,13 @@ async def console(qtbot, tmp_path: Path, seed: int = 5, *, defer_charts: bool = 
         if result.server_running:
             await result.server.stop()  # a test may have replaced the server (restarts)
         logging.getLogger("mesodesk").removeHandler(forwarder)
+
+
+def reopen(c: Console, qtbot, config_dir: Path, world: World | None = None) -> tuple[Session, MainWindow]:
+    """A second console on ``c``'s simulator (as after a restart): a new session and window, shown,
+    not yet started (a test may hook the window first)."""
+    session = Session(c.server.url, API_KEY, embedded=True, world=world)
+    window = MainWindow(session, ErrorHub(), config_dir=config_dir)
+    qtbot.addWidget(window)
+    window.show()
+    return session, window
