@@ -3,15 +3,19 @@
 Sessions are 09:30-16:00 America/New_York on weekdays that are not full-day NYSE
 holidays (standing rules; early closes and one-off closures are not modelled).
 "Trading time" counts only regular-session seconds. A naive datetime is UTC.
+numpy is imported by the first business-day count or offset, not with this module: the console
+formats times in ET at start-up without it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from functools import lru_cache
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = [
     "AM_SETTLED_ROOTS",
@@ -104,6 +108,8 @@ def nyse_holidays(year: int) -> frozenset[dt.date]:
 
 @lru_cache(maxsize=1)
 def _busday_calendar() -> np.busdaycalendar:
+    import numpy as np
+
     hol = sorted(d for y in range(1990, 2101) for d in nyse_holidays(y))
     return np.busdaycalendar(weekmask="1111100", holidays=np.array(hol, dtype="datetime64[D]"))
 
@@ -114,11 +120,15 @@ def is_trading_day(d: dt.date) -> bool:
 
 def next_trading_day(d: dt.date, n: int = 1) -> dt.date:
     """The ``n``-th trading day after ``d`` (``n >= 1``)."""
+    import numpy as np
+
     out = np.busday_offset(np.datetime64(d, "D"), n, roll="backward", busdaycal=_busday_calendar())
     return out.astype(dt.date)  # type: ignore[no-any-return]
 
 
 def previous_or_same_trading_day(d: dt.date) -> dt.date:
+    import numpy as np
+
     out = np.busday_offset(np.datetime64(d, "D"), 0, roll="backward", busdaycal=_busday_calendar())
     return out.astype(dt.date)  # type: ignore[no-any-return]
 
@@ -173,6 +183,8 @@ def _session_position(t: dt.datetime) -> tuple[dt.date, float]:
 
 def trading_seconds_between(a: dt.datetime, b: dt.datetime) -> float:
     """Regular-session seconds in ``[a, b)``; negative if ``b < a``."""
+    import numpy as np
+
     a, b = as_utc(a), as_utc(b)
     if b < a:
         return -trading_seconds_between(b, a)

@@ -56,6 +56,7 @@ from mesodesk.ui.models.keyed_table_model import KeyedTableModel
 from mesodesk.ui.notify import NotificationManager, install_notifications
 from mesodesk.ui.status_bar import ConnectionStatus
 from mesodesk.ui.theme import THEMES, apply_theme
+from mesodesk.ui.theme import resolve as resolve_theme
 from mesodesk.ui.trading import TradingController
 from mesodesk.ui.ui_settings import ui_settings
 
@@ -99,8 +100,9 @@ class MainWindow(QMainWindow):
     def __init__(self, session: Session, errors: ErrorHub, parent: QWidget | None = None, *,
                  config_dir: Path | None = None, settings: Settings | None = None, defer_charts: bool = False,
                  desk: TradingDesk | None = None) -> None:
-        """``defer_charts``: dock placeholders now and build the charts (and import pyqtgraph) in
-        :meth:`build_deferred_panels`, so the window shows its live tables sooner (the app does).
+        """``defer_charts``: dock placeholders now and build the charts (and import pyqtgraph) and the
+        Trade history and Today docks' contents in :meth:`build_deferred_panels`, so the window shows
+        its live tables sooner (the app does).
         ``desk``: the trading commands (the app passes one with the simulator's commission estimate)."""
         super().__init__(parent)
         self.session = session
@@ -115,7 +117,7 @@ class MainWindow(QMainWindow):
         self.setDockNestingEnabled(True)
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowNestedDocks
                             | QMainWindow.DockOption.AllowTabbedDocks)
-        self.theme = self.apply_theme(self.settings.theme, save=False)
+        self.theme = self._theme_worn() or self.apply_theme(self.settings.theme, save=False)
 
         self.frames = FrameScheduler(self)
         self.models: dict[str, KeyedTableModel] = {}
@@ -145,8 +147,9 @@ class MainWindow(QMainWindow):
         if defer_charts:
             self._chart_placeholders = add_chart_placeholders(self)
         else:
-            self.build_deferred_panels()
-        self.day_views = install_day_views(self)  # Trade history and Today docks (mesodesk.ui.docks.day_views)
+            self._build_charts()
+        # Trade history and Today docks (mesodesk.ui.docks.day_views): their contents come with the charts
+        self.day_views = install_day_views(self, deferred=defer_charts)
         self._build_actions()
         self._build_menus()
         self._build_toolbar()
@@ -428,6 +431,16 @@ class MainWindow(QMainWindow):
         self.sig_theme_changed.emit(resolved)
         return resolved
 
+    def _theme_worn(self) -> str | None:
+        """The resolved theme when the app already wears the chosen one (the last session's window put
+        it on, :mod:`mesodesk.ui.cached_window`): applying it again would only re-polish every widget."""
+        app = QApplication.instance()
+        choice = self.settings.theme
+        if not isinstance(app, QApplication) or app.property("mesodesk_theme_choice") != choice:
+            return None
+        worn = app.property("mesodesk_theme")
+        return worn if worn == resolve_theme(choice) else None
+
     def _toggle_theme(self) -> None:
         self.apply_theme("light" if self.theme == "dark" else "dark")
 
@@ -563,7 +576,12 @@ class MainWindow(QMainWindow):
         self.errors_dock.raise_()
 
     def build_deferred_panels(self) -> None:
-        """Build the charts (position/greeks charts, risk graph, rollups) into their docks; once."""
+        """Build the Trade history and Today docks' contents, then the charts (position/greeks charts,
+        risk graph, rollups) into their docks; once."""
+        self.day_views.build()
+        self._build_charts()
+
+    def _build_charts(self) -> None:
         if self.charts is not None:
             return
         from mesodesk.ui.charts import install_chart_docks  # imports pyqtgraph

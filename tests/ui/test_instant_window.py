@@ -159,10 +159,12 @@ def test_the_trade_history_chart_waits_until_its_tab_is_seen(qloop, qtbot, tmp_p
     async def scenario() -> None:
         async with console(qtbot, tmp_path, defer_charts=True) as c:
             w = c.window
-            widget, dock = w.day_views.trade_history, w.docks["tradeHistory"]
-            positions = w.docks["positions"]
+            dock, positions = w.docks["tradeHistory"], w.docks["positions"]
             assert dock in w.tabifiedDockWidgets(positions)
             await w.wait_until_live(min_updates=1)
+            w.day_views.build()  # its contents, after the first live rows as in the app
+            widget = w.day_views.trade_history
+            assert dock.widget() is widget
             await until(lambda: not positions.visibleRegion().isEmpty())
             assert dock.isVisible() and dock.visibleRegion().isEmpty()  # "shown", behind another tab
             assert widget.chart is None

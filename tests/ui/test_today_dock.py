@@ -38,6 +38,7 @@ def test_today_shows_the_days_trades_and_pnl_against_the_previous_close(qloop, q
     async def scenario() -> None:
         async with console(qtbot, tmp_path, defer_charts=True) as c:  # the charts are not needed here
             w, state = c.window, c.session.state
+            w.day_views.build()  # its contents (built with the charts after the first live rows in the app)
             dock, widget = w.docks["today"], w.day_views.today
             assert dock.windowTitle() == "Today" and dock.widget() is widget
             dock.show()
