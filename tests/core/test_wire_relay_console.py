@@ -108,10 +108,15 @@ async def test_session_through_the_relay_fills_the_same_store(frozen: SimulatorS
                     await until(lambda s=session: loaded(s) and s.events.last_event_seq_id == latest,
                                 what="session loaded")
                     session.schedule_refresh()
-                await until(lambda: store_contents(direct.state) == store_contents(relayed.state), timeout=15,
-                            what="the same store")
+                def complete(contents: dict[str, Any]) -> bool:  # the trade's orders, fills, legs and events
+                    return bool(contents["orders"] and contents["executions"] and contents["legs"]
+                                and len(contents["events"]) >= 3)
+
+                # both refreshed and equal (two stores caught half-way through a refresh can be equal too)
+                await until(lambda: complete(store_contents(direct.state))
+                            and store_contents(direct.state) == store_contents(relayed.state), timeout=15,
+                            what="the same complete store")
                 contents = store_contents(relayed.state)
-                assert contents["orders"] and contents["executions"] and contents["legs"] and len(contents["events"]) >= 3
                 assert relay.rewriter.rewritten > 20
                 assert all(p[2] is not None for p in contents["positions"].values() if p[0].state.value == "Open")
                 assert relayed.state.stream_updates > 0
