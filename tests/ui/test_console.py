@@ -51,8 +51,8 @@ def test_every_blotter_fills_updates_and_passes_the_model_tester(qloop, qtbot, t
             # Legs update from the position streams' leg blocks.
             await until(lambda: all(column_texts(m["legs"], "mark")))
             first = column_texts(m["legs"], "pnl")
-            await until(lambda: column_texts(m["legs"], "pnl") != first)
-            assert m["legs"].data_changed_emits > 0
+            await until(lambda: column_texts(m["legs"], "pnl") != first)  # read fresh from the store, before
+            await until(lambda: m["legs"].data_changed_emits > 0)  # the next frame signals the change
             # A paper entry: orders, executions, events, a new position with its legs.
             base_events = m["events"].rowCount()
             position_id = await paper_entry(c)
