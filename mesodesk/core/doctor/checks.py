@@ -177,22 +177,24 @@ class Doctor:
                                               f"valid until {cert.get('notAfter', '?')}"))
         async with aiohttp.ClientSession() as http:
             hubs: dict[str, RawHub] = {}
+            started: list[RawHub] = []  # closed below, also one cancelled half-way through opening its socket
             try:
                 for name, path in HUB_PATHS.items():
-                    hub = await self._connect(http, name, path)
-                    if hub is not None:
+                    hub = RawHub(http, self.url, path, self.api_key, name, self.report.capture, self.timeout)
+                    started.append(hub)
+                    if await self._connect(hub, name, path):
                         hubs[name] = hub
                 if "control" in hubs:
                     await self._control(hubs["control"], hubs.get("data"))
                 if "event" in hubs:
                     await self._events(hubs["event"])
             finally:
-                for hub in hubs.values():
+                for hub in started:
                     await hub.close()
         return self.report
 
-    async def _connect(self, http: aiohttp.ClientSession, name: str, path: str) -> RawHub | None:
-        hub = RawHub(http, self.url, path, self.api_key, name, self.report.capture, self.timeout)
+    async def _connect(self, hub: RawHub, name: str, path: str) -> bool:
+        """Negotiate and open ``hub``; False (and the failure checked) when it cannot be used."""
         try:
             negotiated = await hub.negotiate()
         except WireError as exc:
@@ -206,23 +208,23 @@ class Doctor:
             else:
                 detail = str(exc)
             self.add(Check(f"{name} hub: negotiate", Verdict.FAIL, detail, blocking=True))
-            return None
+            return False
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
             self.add(Check(f"{name} hub: negotiate", Verdict.FAIL, _describe_os_error(exc), blocking=True))
-            return None
+            return False
         transports = [t.get("transport") for t in negotiated.get("availableTransports") or [] if isinstance(t, dict)]
         if transports and "WebSockets" not in transports:
             self.add(Check(f"{name} hub: negotiate", Verdict.FAIL,
                            f"WebSockets not offered (only {', '.join(map(str, transports))})", blocking=True))
-            return None
+            return False
         self.add(Check(f"{name} hub: negotiate", Verdict.OK, "API key accepted"))
         try:
             await hub.open(negotiated)
         except (WireError, aiohttp.ClientError, OSError, TimeoutError) as exc:
             self.add(Check(f"{name} hub: connect", Verdict.FAIL, f"WebSocket: {exc}", blocking=True))
-            return None
+            return False
         self.add(Check(f"{name} hub: connect", Verdict.OK, "WebSocket open, JSON protocol v1"))
-        return hub
+        return True
 
     # -- answers ---------------------------------------------------------------------------------
     async def _call(self, hub: RawHub, method: str, args: WireModel, result: Any, *,
