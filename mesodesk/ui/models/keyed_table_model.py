@@ -372,7 +372,7 @@ class KeyedTableModel(QAbstractTableModel):
         if not enabled and self._flashes:
             self._flashes.clear()
             shown, self._shown = self._shown, set()
-            self._emit_ranges(shown, fade=True)
+            self._fade_rows(shown)
 
     def is_flashing(self, key: Hashable, column_key: str) -> bool:
         return bool(self._flash_direction(key, self.column_index(column_key)))
@@ -469,17 +469,14 @@ class KeyedTableModel(QAbstractTableModel):
             self._fade_timer.start(max(1, int((next_deadline - now) * 1000) + FADE_SLACK_MS))
 
     def _repaint_flashed_cells(self, key: Hashable, directions: list[int]) -> None:
-        """One ``dataChanged`` per tinted cell of the row: only they lose their tint."""
+        """Signal the row's tinted cells (as :meth:`_emit_cells` signals changes): only they lose their tint."""
         row = self._row_of.get(key)
         if row is None:
             return
-        for col, direction in zip(self._flash_cols, directions, strict=True):
-            if direction:  # one cell at a time: a view repaints exactly it (see _emit_cells)
-                cell = self.createIndex(row, col)
-                self.fade_emits += 1
-                self.dataChanged.emit(cell, cell)
+        cols = [col for col, direction in zip(self._flash_cols, directions, strict=True) if direction]
+        self._emit_cells({row: tuple(contiguous_ranges(cols))}, fade=True)
 
-    def _emit_cells(self, changed_runs: dict[int, tuple[tuple[int, int], ...]]) -> None:
+    def _emit_cells(self, changed_runs: dict[int, tuple[tuple[int, int], ...]], *, fade: bool = False) -> None:
         """Signal the changed cells: one ``dataChanged`` per cell (a view repaints exactly that cell;
         for a range, ``QTableView`` repaints a pixel more: the row under it too), a whole row in one.
 
@@ -488,42 +485,45 @@ class KeyedTableModel(QAbstractTableModel):
         if not changed_runs:
             return
         emit, create = self.dataChanged.emit, self.createIndex
+        emits = 0
         if not self._order_watchers:
             whole = (0, len(self.columns) - 1)
             for row, runs in changed_runs.items():
                 for first, last in runs:
                     if (first, last) == whole:
-                        self.data_changed_emits += 1
+                        emits += 1
                         emit(create(row, first), create(row, last))
                         continue
                     for col in range(first, last + 1):
                         cell = create(row, col)
-                        self.data_changed_emits += 1
+                        emits += 1
                         emit(cell, cell)
-            return
-        block_start = block_end = -2
-        block_runs: tuple[tuple[int, int], ...] = ()
-        for row in [*sorted(changed_runs), -2]:
-            runs = changed_runs.get(row, ())
-            if row == block_end + 1 and runs == block_runs:
-                block_end = row
-                continue
-            for first, last in block_runs:
-                self.data_changed_emits += 1
-                emit(create(block_start, first), create(block_end, last))
-            block_start = block_end = row
-            block_runs = runs
+        else:
+            block_start = block_end = -2
+            block_runs: tuple[tuple[int, int], ...] = ()
+            for row in [*sorted(changed_runs), -2]:
+                runs = changed_runs.get(row, ())
+                if row == block_end + 1 and runs == block_runs:
+                    block_end = row
+                    continue
+                for first, last in block_runs:
+                    emits += 1
+                    emit(create(block_start, first), create(block_end, last))
+                block_start = block_end = row
+                block_runs = runs
+        if fade:
+            self.fade_emits += emits
+        else:
+            self.data_changed_emits += emits
 
-    def _emit_ranges(self, keys: Any, *, fade: bool) -> None:
+    def _fade_rows(self, keys: Any) -> None:
+        """Clear the tint of whole rows (flashes switched off): one ``dataChanged`` per run of rows."""
         row_of = self._row_of.get
         rows = sorted(r for r in map(row_of, keys) if r is not None)
         if not rows:
             return
         ranges = contiguous_ranges(rows)
-        if fade:
-            self.fade_emits += len(ranges)
-        else:
-            self.data_changed_emits += len(ranges)
+        self.fade_emits += len(ranges)
         emit, first_cells, last_cells = self.dataChanged.emit, self._first_cells, self._last_cells
         if len(first_cells) <= ranges[-1][1]:
             self._grow_cell_cache(ranges[-1][1] + 1)
